@@ -1,0 +1,35 @@
+//! Core of patchbay: the connection-profile model, the [`ProfileRepository`]
+//! and [`Connector`] traits, and [`ProfileService`], the one entry point.
+//!
+//! This crate depends on no database or broker driver: stores and connectors
+//! are sibling crates.
+#![warn(missing_docs)]
+
+pub mod connector;
+pub mod error;
+pub mod policy;
+pub mod profile;
+pub mod registry;
+pub mod repository;
+pub mod schema;
+pub mod seal;
+pub mod secret;
+mod service;
+
+pub use connector::{
+    AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
+};
+pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
+pub use policy::NetworkPolicy;
+pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
+pub use registry::{ConnectorInfo, ConnectorRegistry};
+pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
+pub use seal::{Key, Keyring, Sealer};
+pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
+pub use service::{
+    ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT,
+    DEFAULT_PROBE_TIMEOUT,
+};
+
+/// Re-exported so connectors and hosts use the same versions.
+pub use {async_trait::async_trait, schemars, secrecy, serde_json, time};

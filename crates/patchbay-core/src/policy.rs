@@ -1,0 +1,144 @@
+//! Which addresses a probe may contact.
+//!
+//! A test-connection endpoint lets its caller make the server connect
+//! anywhere; the policy keeps that from reaching cloud metadata services or,
+//! when the host asks, any internal network.
+
+use std::net::IpAddr;
+use std::ops::RangeInclusive;
+
+use ipnet::IpNet;
+
+/// Allow/deny rules for probe targets. Deny rules win over allow rules.
+///
+/// The default denies link-local and cloud-metadata addresses
+/// (`169.254.0.0/16`, `fe80::/10`, `fd00:ec2::254`, `100.100.100.200`) and
+/// unspecified addresses, and allows everything else, loopback and private
+/// ranges included. [`deny_private_networks`](Self::deny_private_networks)
+/// refuses those too.
+#[derive(Debug, Clone)]
+pub struct NetworkPolicy {
+    allow: Vec<IpNet>,
+    deny: Vec<IpNet>,
+    ports: Vec<RangeInclusive<u16>>,
+}
+
+const ALWAYS_DENIED: &[&str] = &[
+    "169.254.0.0/16",
+    "fe80::/10",
+    "fd00:ec2::254/128",
+    "100.100.100.200/32",
+    "0.0.0.0/32",
+    "::/128",
+];
+
+const PRIVATE: &[&str] = &[
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+    "0.0.0.0/8",
+];
+
+fn nets(list: &'static [&'static str]) -> impl Iterator<Item = IpNet> {
+    list.iter().map(|s| s.parse().expect("built-in CIDR"))
+}
+
+impl Default for NetworkPolicy {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            deny: nets(ALWAYS_DENIED).collect(),
+            ports: Vec::new(),
+        }
+    }
+}
+
+impl NetworkPolicy {
+    /// A policy that allows every address, metadata services included. Only
+    /// for tests that need it.
+    pub fn allow_all() -> Self {
+        Self {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            ports: Vec::new(),
+        }
+    }
+
+    /// Also denies loopback, RFC 1918, CGNAT and unique-local ranges.
+    pub fn deny_private_networks(mut self) -> Self {
+        self.deny.extend(nets(PRIVATE));
+        self
+    }
+
+    /// Denies a network.
+    pub fn deny(mut self, net: IpNet) -> Self {
+        self.deny.push(net);
+        self
+    }
+
+    /// Allows a network. Once any network is allowed, only allowed networks
+    /// are (deny rules still win).
+    pub fn allow(mut self, net: IpNet) -> Self {
+        self.allow.push(net);
+        self
+    }
+
+    /// Allows a port range. Once any range is given, only those ports are.
+    pub fn allow_ports(mut self, ports: RangeInclusive<u16>) -> Self {
+        self.ports.push(ports);
+        self
+    }
+
+    /// Whether a probe may contact `addr:port`.
+    pub fn permits(&self, addr: IpAddr, port: u16) -> bool {
+        // ::ffff:169.254.169.254 is 169.254.169.254.
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+            v4 => v4,
+        };
+        if self.deny.iter().any(|n| n.contains(&addr)) {
+            return false;
+        }
+        if !self.allow.is_empty() && !self.allow.iter().any(|n| n.contains(&addr)) {
+            return false;
+        }
+        self.ports.is_empty() || self.ports.iter().any(|r| r.contains(&port))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let p = NetworkPolicy::default();
+        assert!(!p.permits(ip("169.254.169.254"), 80));
+        assert!(!p.permits(ip("::ffff:169.254.169.254"), 80));
+        assert!(!p.permits(ip("fd00:ec2::254"), 80));
+        assert!(p.permits(ip("127.0.0.1"), 5432));
+        assert!(p.permits(ip("10.1.2.3"), 5432));
+        let strict = NetworkPolicy::default().deny_private_networks();
+        assert!(!strict.permits(ip("127.0.0.1"), 5432));
+        assert!(!strict.permits(ip("::ffff:10.0.0.1"), 5432));
+        assert!(strict.permits(ip("93.184.216.34"), 5432));
+    }
+
+    #[test]
+    fn allow_lists_and_ports() {
+        let p = NetworkPolicy::default()
+            .allow("10.0.0.0/8".parse().unwrap())
+            .allow_ports(5432..=5433);
+        assert!(p.permits(ip("10.0.0.1"), 5432));
+        assert!(!p.permits(ip("10.0.0.1"), 22));
+        assert!(!p.permits(ip("192.168.0.1"), 5432));
+    }
+}

@@ -1,0 +1,156 @@
+//! The storage contract every profile store keeps.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::profile::{Profile, ProfileId};
+
+/// Largest page a repository returns, whatever the caller asks.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Something that uses a profile, such as a connection table or pipeline.
+/// While a profile has dependents it cannot be deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Dependent {
+    /// What kind of thing depends, such as `connection_table`.
+    pub kind: String,
+    /// Its id in the host application.
+    pub id: String,
+}
+
+impl Dependent {
+    /// A dependent of `kind` with `id`.
+    pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            id: id.into(),
+        }
+    }
+}
+
+/// A list request: filters and a keyset position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only profiles of this connector kind.
+    pub connector: Option<String>,
+    /// Only names starting with this, compared case-insensitively.
+    pub name_prefix: Option<String>,
+    /// Start after this cursor (a previous page's `next_cursor`).
+    pub after: Option<String>,
+    /// Page size, 1..=[`MAX_PAGE_SIZE`].
+    pub limit: usize,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            connector: None,
+            name_prefix: None,
+            after: None,
+            limit: 100,
+        }
+    }
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items, ordered by lowercase name.
+    pub items: Vec<T>,
+    /// Pass as [`ListQuery::after`] for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where profiles live. Implementations: `patchbay-store-memory`,
+/// `patchbay-store-sqlite`, `patchbay-store-postgres`; third-party stores run
+/// the same conformance suite from `patchbay-testkit`.
+///
+/// # Contract
+///
+/// Every store keeps these, atomically with respect to concurrent calls from
+/// any number of tasks (and, for shared databases, processes):
+///
+/// * **Names are unique case-insensitively**: of two concurrent creates (or a
+///   create and a rename) to names equal ignoring ASCII case, at most one wins;
+///   the other gets [`Error::AlreadyExists`](crate::Error::AlreadyExists).
+/// * **Versions are checked atomically**: [`update`](Self::update) writes only if
+///   the stored version equals `expected_version` at the moment of the write,
+///   otherwise it fails with `VersionConflict` and changes nothing.
+/// * **Delete versus attach is atomic**: a profile with dependents is never
+///   deleted ([`Error::InUse`](crate::Error::InUse) lists them), and a dependent is
+///   never attached to a deleted profile (`NotFound`). No interleaving of
+///   `delete` and `attach` leaves a dependent pointing at a missing profile.
+/// * **Pagination is keyset**: `list` orders by lowercase name; the cursor is
+///   opaque and a page's cost does not grow with the offset.
+///
+/// Profiles are stored exactly as given: the service has already validated
+/// them and sealed their secrets. Stores never see plain secrets.
+///
+/// # Errors
+///
+/// Unless a method says otherwise: `NotFound` for a missing id, `Storage` when
+/// the backend fails (with the backend error as the source).
+#[async_trait]
+pub trait ProfileRepository: Send + Sync + 'static {
+    /// Stores a new profile.
+    ///
+    /// # Errors
+    /// `AlreadyExists` if the name (case-insensitively) or id is taken.
+    async fn create(&self, profile: &Profile) -> Result<()>;
+
+    /// The profile with this id.
+    async fn get(&self, id: &ProfileId) -> Result<Profile>;
+
+    /// The profile with this name, compared case-insensitively.
+    async fn get_by_name(&self, name: &str) -> Result<Profile>;
+
+    /// A page of profiles ordered by lowercase name.
+    ///
+    /// # Errors
+    /// `Validation` for a malformed cursor.
+    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>>;
+
+    /// Replaces the stored profile with `profile` (same id) if the stored
+    /// version is `expected_version`. The caller sets `profile.version`.
+    ///
+    /// # Errors
+    /// `VersionConflict` when the stored version differs; `AlreadyExists` when
+    /// a rename collides.
+    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()>;
+
+    /// Deletes the profile.
+    ///
+    /// # Errors
+    /// `InUse` (listing every dependent) while it has dependents.
+    async fn delete(&self, id: &ProfileId) -> Result<()>;
+
+    /// Records that `dependent` uses the profile. Attaching twice is a no-op.
+    async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()>;
+
+    /// Removes a dependent. Returns whether it was attached.
+    async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool>;
+
+    /// Everything that depends on the profile, sorted by kind then id.
+    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>>;
+}
+
+/// Encodes a keyset cursor from the last name key of a page. Stores may use
+/// these helpers so that cursors look alike across backends.
+pub fn encode_cursor(name_key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name_key)
+}
+
+/// Decodes a cursor made by [`encode_cursor`].
+///
+/// # Errors
+/// `Validation` on `/cursor` when it is not one of ours.
+pub fn decode_cursor(cursor: &str) -> Result<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| crate::Error::invalid("/cursor", "is not a cursor returned by a list call"))
+}

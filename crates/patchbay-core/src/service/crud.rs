@@ -1,0 +1,228 @@
+//! Create, read, update, delete, dependents, reseal.
+
+use time::OffsetDateTime;
+
+use super::config::check_description;
+use super::ProfileService;
+use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::profile::{merge_patch, validate_name, NewProfile, Profile, ProfileId, ProfileUpdate};
+use crate::registry::ConnectorInfo;
+use crate::repository::{Dependent, ListQuery, Page, MAX_PAGE_SIZE};
+
+/// Timestamps are kept to the microsecond, the finest every store can hold.
+fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_microsecond(t.microsecond()).expect("valid microsecond")
+}
+
+impl ProfileService {
+    /// Every registered connector with its schema.
+    pub fn connectors(&self) -> Vec<ConnectorInfo> {
+        self.inner.registry.infos()
+    }
+
+    /// A page of profiles.
+    ///
+    /// # Errors
+    /// `Validation` for a limit outside 1..=1000 or a bad cursor.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+        if query.limit == 0 || query.limit > MAX_PAGE_SIZE {
+            return Err(Error::invalid("/limit", "must be between 1 and 1000"));
+        }
+        self.inner.repo.list(query).await
+    }
+
+    /// The profile with `id`.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get(&self, id: &ProfileId) -> Result<Profile> {
+        self.inner.repo.get(id).await
+    }
+
+    /// The profile named `name` (case-insensitively).
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get_by_name(&self, name: &str) -> Result<Profile> {
+        self.inner.repo.get_by_name(name).await
+    }
+
+    /// Validates, seals and stores a new profile. Nothing is stored unless
+    /// every check passes.
+    ///
+    /// # Errors
+    /// `UnknownConnector`; `Validation` listing every problem;
+    /// `AlreadyExists` when the name is taken.
+    pub async fn create(&self, new: NewProfile) -> Result<Profile> {
+        let reg = self.inner.registry.get(&new.connector)?;
+        let mut errors = Vec::new();
+        errors.extend(validate_name(&new.name).err());
+        check_description(new.description.as_deref(), &mut errors);
+        self.check_config(reg, &new.config, &mut errors);
+        ValidationErrors(errors).into_result()?;
+
+        let id = ProfileId::generate();
+        let (config, secrets) = Self::split(reg, new.config);
+        let now = now();
+        let profile = Profile {
+            secrets: self.seal(&id, &secrets)?,
+            id,
+            name: new.name,
+            connector: new.connector,
+            description: new.description,
+            config,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.inner.repo.create(&profile).await?;
+        tracing::info!(profile = %profile.id, connector = %profile.connector, "profile created");
+        Ok(profile)
+    }
+
+    /// Applies a partial update. An omitted secret keeps its stored value.
+    ///
+    /// # Errors
+    /// `NotFound`; `Validation`; `AlreadyExists` on a rename collision;
+    /// `VersionConflict` when `update.version` is not the stored version or
+    /// the profile changed concurrently.
+    pub async fn update(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
+        let current = self.inner.repo.get(id).await?;
+        if let Some(expected) = update.version {
+            if expected != current.version {
+                return Err(Error::VersionConflict {
+                    id: id.to_string(),
+                    expected,
+                    actual: current.version,
+                });
+            }
+        }
+        let reg = self.inner.registry.get(&current.connector)?;
+        let mut errors = Vec::new();
+        if let Some(name) = &update.name {
+            errors.extend(validate_name(name).err());
+        }
+        if let Some(description) = &update.description {
+            check_description(description.as_deref(), &mut errors);
+        }
+        let mut next = current.clone();
+        if let Some(patch) = &update.config {
+            if patch.is_object() {
+                let mut full = Self::join(&current.config, &self.open(&current)?);
+                merge_patch(&mut full, patch);
+                self.check_config(reg, &full, &mut errors);
+                if errors.is_empty() {
+                    let (config, secrets) = Self::split(reg, full);
+                    next.config = config;
+                    next.secrets = self.seal(id, &secrets)?;
+                }
+            } else {
+                errors.push(FieldError::new("/config", "must be an object (a JSON merge patch)"));
+            }
+        }
+        ValidationErrors(errors).into_result()?;
+        if let Some(name) = update.name {
+            next.name = name;
+        }
+        if let Some(description) = update.description {
+            next.description = description;
+        }
+        next.version = current.version + 1;
+        next.updated_at = now();
+        self.inner.repo.update(&next, current.version).await?;
+        tracing::info!(profile = %id, version = next.version, "profile updated");
+        Ok(next)
+    }
+
+    /// Deletes a profile.
+    ///
+    /// # Errors
+    /// `NotFound`; `InUse` listing the dependents.
+    pub async fn delete(&self, id: &ProfileId) -> Result<()> {
+        self.inner.repo.delete(id).await?;
+        tracing::info!(profile = %id, "profile deleted");
+        Ok(())
+    }
+
+    /// Records that `dependent` uses the profile; it cannot be deleted until
+    /// every dependent is detached.
+    ///
+    /// # Errors
+    /// `NotFound`; `Validation` for an empty or over-long kind or id.
+    pub async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
+        check_dependent(dependent)?;
+        self.inner.repo.attach(id, dependent).await
+    }
+
+    /// Removes a dependent; returns whether it was attached.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown profile.
+    pub async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
+        self.inner.repo.detach(id, dependent).await
+    }
+
+    /// What depends on the profile.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+        self.inner.repo.dependents(id).await
+    }
+
+    /// Re-encrypts every stored secret sealed with a key other than the
+    /// active one; returns how many profiles were rewritten. The profile's
+    /// version and `updated_at` stay as they are: the content did not change.
+    ///
+    /// # Errors
+    /// `Storage` naming the profile whose secrets cannot be opened.
+    pub async fn reseal(&self) -> Result<usize> {
+        let mut count = 0;
+        let mut query = ListQuery {
+            limit: MAX_PAGE_SIZE,
+            ..ListQuery::default()
+        };
+        loop {
+            let page = self.inner.repo.list(&query).await?;
+            for profile in &page.items {
+                count += usize::from(self.reseal_one(profile.clone()).await?);
+            }
+            match page.next_cursor {
+                Some(c) => query.after = Some(c),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    async fn reseal_one(&self, mut profile: Profile) -> Result<bool> {
+        for _ in 0..5 {
+            if !profile.secrets.0.values().any(|e| self.inner.sealer.needs_reseal(e)) {
+                return Ok(false);
+            }
+            let secrets = self.open(&profile)?;
+            let mut next = profile.clone();
+            next.secrets = self.seal(&profile.id, &secrets)?;
+            match self.inner.repo.update(&next, profile.version).await {
+                Ok(()) => return Ok(true),
+                Err(Error::VersionConflict { .. }) => profile = self.inner.repo.get(&profile.id).await?,
+                Err(Error::NotFound(_)) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Storage {
+            message: format!("profile {} kept changing during reseal", profile.id),
+            source: None,
+        })
+    }
+}
+
+fn check_dependent(d: &Dependent) -> Result<()> {
+    let mut errors = Vec::new();
+    for (path, v) in [("/kind", &d.kind), ("/id", &d.id)] {
+        if v.is_empty() || v.len() > 128 {
+            errors.push(FieldError::new(path, "must be 1 to 128 characters"));
+        }
+    }
+    ValidationErrors(errors).into_result()
+}

@@ -1,0 +1,166 @@
+//! [`ProfileService`]: the one entry point over a repository and connectors.
+
+mod config;
+mod crud;
+mod probe;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::connector::Connector;
+use crate::error::Result;
+use crate::policy::NetworkPolicy;
+use crate::registry::ConnectorRegistry;
+use crate::repository::ProfileRepository;
+use crate::seal::{Keyring, Sealer};
+use crate::secret::{EnvFileResolver, SecretResolver};
+
+/// Probe deadline when the caller gives none.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest deadline a caller may ask for.
+pub const DEFAULT_MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Probes running at once before further ones wait.
+pub const DEFAULT_MAX_CONCURRENT_PROBES: usize = 32;
+
+/// Validates, seals, stores, probes. Cheap to clone (shared inside).
+///
+/// Every operation a host offers its users goes through here; the HTTP
+/// adapter only parses and renders.
+#[derive(Clone)]
+pub struct ProfileService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    repo: Arc<dyn ProfileRepository>,
+    registry: ConnectorRegistry,
+    sealer: Arc<dyn Sealer>,
+    resolver: Arc<dyn SecretResolver>,
+    policy: NetworkPolicy,
+    probe_timeout: Duration,
+    max_probe_timeout: Duration,
+    probes: Semaphore,
+}
+
+impl std::fmt::Debug for ProfileService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileService")
+            .field("connectors", &self.inner.registry.kinds())
+            .field("policy", &self.inner.policy)
+            .field("probe_timeout", &self.inner.probe_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProfileService {
+    /// Starts building a service over `repo`.
+    pub fn builder(repo: Arc<dyn ProfileRepository>) -> ProfileServiceBuilder {
+        ProfileServiceBuilder {
+            repo,
+            registry: ConnectorRegistry::new(),
+            connectors: Vec::new(),
+            sealer: None,
+            resolver: Arc::new(EnvFileResolver),
+            policy: NetworkPolicy::default(),
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            max_probe_timeout: DEFAULT_MAX_PROBE_TIMEOUT,
+            max_concurrent_probes: DEFAULT_MAX_CONCURRENT_PROBES,
+        }
+    }
+
+    /// The repository behind the service.
+    pub fn repository(&self) -> &Arc<dyn ProfileRepository> {
+        &self.inner.repo
+    }
+}
+
+/// Configures a [`ProfileService`].
+pub struct ProfileServiceBuilder {
+    repo: Arc<dyn ProfileRepository>,
+    registry: ConnectorRegistry,
+    connectors: Vec<Arc<dyn Connector>>,
+    sealer: Option<Arc<dyn Sealer>>,
+    resolver: Arc<dyn SecretResolver>,
+    policy: NetworkPolicy,
+    probe_timeout: Duration,
+    max_probe_timeout: Duration,
+    max_concurrent_probes: usize,
+}
+
+impl ProfileServiceBuilder {
+    /// Registers a connector.
+    pub fn connector(mut self, connector: impl Connector) -> Self {
+        self.connectors.push(Arc::new(connector));
+        self
+    }
+
+    /// Registers a shared connector.
+    pub fn connector_arc(mut self, connector: Arc<dyn Connector>) -> Self {
+        self.connectors.push(connector);
+        self
+    }
+
+    /// Seals secrets with this (default: an ephemeral in-process keyring,
+    /// fine for the memory store only).
+    pub fn sealer(mut self, sealer: impl Sealer) -> Self {
+        self.sealer = Some(Arc::new(sealer));
+        self
+    }
+
+    /// Resolves secret references (default: [`EnvFileResolver`]).
+    pub fn resolver(mut self, resolver: impl SecretResolver) -> Self {
+        self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Which addresses probes may contact (default: [`NetworkPolicy::default`]).
+    pub fn network_policy(mut self, policy: NetworkPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Probe deadline when the caller gives none (default 10 s).
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// Hard cap on any probe deadline (default 60 s).
+    pub fn max_probe_timeout(mut self, timeout: Duration) -> Self {
+        self.max_probe_timeout = timeout;
+        self
+    }
+
+    /// Probes running at once (default 32); more wait, within their deadline.
+    pub fn max_concurrent_probes(mut self, n: usize) -> Self {
+        self.max_concurrent_probes = n.max(1);
+        self
+    }
+
+    /// Builds the service.
+    ///
+    /// # Errors
+    /// `Validation` when a connector's schema does not compile.
+    pub fn build(mut self) -> Result<ProfileService> {
+        for c in self.connectors {
+            self.registry.register(c)?;
+        }
+        let max = self.max_probe_timeout;
+        Ok(ProfileService {
+            inner: Arc::new(Inner {
+                repo: self.repo,
+                registry: self.registry,
+                sealer: self
+                    .sealer
+                    .unwrap_or_else(|| Arc::new(Keyring::ephemeral())),
+                resolver: self.resolver,
+                policy: self.policy,
+                probe_timeout: self.probe_timeout.min(max),
+                max_probe_timeout: max,
+                probes: Semaphore::new(self.max_concurrent_probes),
+            }),
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! An in-memory [`ProfileRepository`]: the whole contract, nothing durable.
+//!
+//! One lock guards all state, so name uniqueness, version checks and
+//! delete-versus-attach are atomic by construction. The lock is never held
+//! across an `.await`.
+#![warn(missing_docs)]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::{PoisonError, RwLock};
+
+use async_trait::async_trait;
+use patchbay_core::profile::name_key;
+use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
+use patchbay_core::{Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result};
+
+/// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    profiles: HashMap<ProfileId, Profile>,
+    by_name: BTreeMap<String, ProfileId>,
+    dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn not_found(id: &ProfileId) -> Error {
+    Error::NotFound(id.to_string())
+}
+
+#[async_trait]
+impl ProfileRepository for MemoryStore {
+    async fn create(&self, profile: &Profile) -> Result<()> {
+        let key = name_key(&profile.name);
+        let mut s = self.write();
+        if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
+            return Err(Error::AlreadyExists {
+                name: profile.name.clone(),
+            });
+        }
+        s.by_name.insert(key, profile.id.clone());
+        s.profiles.insert(profile.id.clone(), profile.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &ProfileId) -> Result<Profile> {
+        self.read().profiles.get(id).cloned().ok_or_else(|| not_found(id))
+    }
+
+    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+        let s = self.read();
+        s.by_name
+            .get(&name_key(name))
+            .and_then(|id| s.profiles.get(id))
+            .cloned()
+            .ok_or_else(|| Error::NotFound(name.to_owned()))
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+        let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
+        let prefix = query.name_prefix.as_deref().map(name_key).unwrap_or_default();
+        let start = match &query.after {
+            Some(c) => Bound::Excluded(decode_cursor(c)?.max(prefix.clone())),
+            None => Bound::Included(prefix.clone()),
+        };
+        let s = self.read();
+        let mut items = Vec::with_capacity(limit.min(s.profiles.len()));
+        let mut more = false;
+        for (key, id) in s.by_name.range((start, Bound::Unbounded)) {
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let p = &s.profiles[id];
+            if query.connector.as_ref().is_some_and(|c| *c != p.connector) {
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(p.clone());
+        }
+        let next_cursor = more
+            .then(|| items.last().map(|p: &Profile| encode_cursor(&name_key(&p.name))))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
+        let mut s = self.write();
+        let current = s.profiles.get(&profile.id).ok_or_else(|| not_found(&profile.id))?;
+        if current.version != expected_version {
+            return Err(Error::VersionConflict {
+                id: profile.id.to_string(),
+                expected: expected_version,
+                actual: current.version,
+            });
+        }
+        let (old_key, new_key) = (name_key(&current.name), name_key(&profile.name));
+        if old_key != new_key {
+            if s.by_name.contains_key(&new_key) {
+                return Err(Error::AlreadyExists {
+                    name: profile.name.clone(),
+                });
+            }
+            s.by_name.remove(&old_key);
+            s.by_name.insert(new_key, profile.id.clone());
+        }
+        s.profiles.insert(profile.id.clone(), profile.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, id: &ProfileId) -> Result<()> {
+        let mut s = self.write();
+        if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
+            return Err(Error::InUse {
+                id: id.to_string(),
+                dependents: deps.iter().cloned().collect(),
+            });
+        }
+        let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
+        s.by_name.remove(&name_key(&profile.name));
+        s.dependents.remove(id);
+        Ok(())
+    }
+
+    async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
+        let mut s = self.write();
+        if !s.profiles.contains_key(id) {
+            return Err(not_found(id));
+        }
+        s.dependents.entry(id.clone()).or_default().insert(dependent.clone());
+        Ok(())
+    }
+
+    async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
+        let mut s = self.write();
+        if !s.profiles.contains_key(id) {
+            return Err(not_found(id));
+        }
+        Ok(s.dependents.get_mut(id).is_some_and(|d| d.remove(dependent)))
+    }
+
+    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+        let s = self.read();
+        if !s.profiles.contains_key(id) {
+            return Err(not_found(id));
+        }
+        Ok(s.dependents.get(id).map(|d| d.iter().cloned().collect()).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    patchbay_testkit::repository_suite!(async { super::MemoryStore::new() });
+}

@@ -1,0 +1,128 @@
+//! Conformance cases every [`Connector`] runs.
+//!
+//! Call them from the connector crate's tests with that connector and
+//! configs pointing at real local services (or at [`crate::net`] targets).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use patchbay_core::{
+    AutocompleteQuery, Connector, Error, FailureReason, NetworkPolicy, NewProfile, ProfileService,
+    ResolvedConfig,
+};
+use patchbay_store_memory::MemoryStore;
+use serde_json::Value;
+use tokio::time::Instant;
+
+/// The schema is a valid draft 2020-12 JSON Schema for an object that
+/// rejects unknown fields; secret fields are strings marked `writeOnly`.
+pub fn schema_is_valid(connector: &dyn Connector) {
+    let schema = connector.config_schema();
+    assert!(
+        jsonschema::meta::is_valid(&schema),
+        "{} schema is not a valid JSON Schema",
+        connector.kind()
+    );
+    assert!(jsonschema::validator_for(&schema).is_ok(), "schema does not compile");
+    assert_eq!(schema["type"], "object", "config must be an object");
+    assert_eq!(
+        schema["additionalProperties"],
+        Value::Bool(false),
+        "unknown fields must be rejected"
+    );
+    for field in patchbay_core::schema::secret_fields(&schema) {
+        let ty = &schema["properties"][&field]["type"];
+        let is_string = ty == "string" || ty.as_array().is_some_and(|t| t.iter().any(|t| t == "string"));
+        assert!(is_string, "secret field {field} must be a string");
+    }
+}
+
+/// Exactly `expected` are marked `writeOnly`.
+pub fn secrets_are_marked(connector: &dyn Connector, expected: &[&str]) {
+    let mut found = patchbay_core::schema::secret_fields(&connector.config_schema());
+    found.sort();
+    let mut expected: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    expected.sort();
+    assert_eq!(found, expected, "secret fields of {}", connector.kind());
+}
+
+fn service(connector: Arc<dyn Connector>) -> ProfileService {
+    ProfileService::builder(Arc::new(MemoryStore::new()))
+        .connector_arc(connector)
+        .network_policy(NetworkPolicy::default())
+        .probe_timeout(Duration::from_secs(5))
+        .build()
+        .expect("service")
+}
+
+fn assert_clean(what: &str, text: &str, sentinel: &str) {
+    assert!(!text.contains(sentinel), "the secret leaked into {what}: {text}");
+}
+
+/// Saves `config` (which holds `sentinel` in a secret field), then tests and
+/// autocompletes through the service: the sentinel appears in no serialized
+/// profile, list, `Debug` string, report, error message or error details.
+pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, sentinel: &str) {
+    assert!(config.to_string().contains(sentinel), "the config must hold the sentinel");
+    let kind = connector.kind();
+    let types = connector.autocomplete_types();
+    let svc = service(connector);
+    let new = NewProfile {
+        name: crate::repository::unique("sentinel"),
+        connector: kind.to_owned(),
+        description: None,
+        config,
+    };
+    assert_clean("NewProfile Debug", &format!("{new:?}"), sentinel);
+    let profile = svc.create(new.clone()).await.expect("create");
+    assert_clean("profile JSON", &serde_json::to_string(&profile).expect("json"), sentinel);
+    assert_clean("profile Debug", &format!("{profile:?}"), sentinel);
+    let stored = svc.get(&profile.id).await.expect("get");
+    assert_clean("stored secrets", &format!("{:?}", stored.secrets.0), sentinel);
+    let page = svc.list(&Default::default()).await.expect("list");
+    assert_clean("list", &serde_json::to_string(&page.items).expect("json"), sentinel);
+    let mut outputs = vec![render(svc.test_profile(&profile.id, None).await)];
+    outputs.push(render(svc.test_config(&new, None).await));
+    for t in types.iter().copied().chain(["no-such-type"]) {
+        outputs.push(render(svc.autocomplete(&profile.id, &AutocompleteQuery::new(t)).await));
+    }
+    for (i, out) in outputs.iter().enumerate() {
+        assert_clean(&format!("probe output #{i}"), out, sentinel);
+    }
+}
+
+fn render<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    match r {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("{e} | {e:?} | {}", e.details()),
+    }
+}
+
+/// Called directly with `config` pointing at a silent host, the connector
+/// itself returns `timeout` by `deadline` (+10 %), without the service's cut.
+pub async fn deadline_is_honoured(connector: &dyn Connector, config: Value, budget: Duration) {
+    let start = Instant::now();
+    let result = connector.test(&ResolvedConfig::new(config), start + budget).await;
+    let took = start.elapsed();
+    match result {
+        Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Timeout, "{f}"),
+        other => panic!("expected a timeout failure, got {other:?}"),
+    }
+    assert!(took >= budget.mul_f64(0.9), "gave up early: {took:?} of {budget:?}");
+    assert!(took <= budget.mul_f64(1.1) + Duration::from_millis(50), "overran: {took:?} of {budget:?}");
+}
+
+/// With `config` pointing at a closed loopback port, the connector reports
+/// `refused` within one second.
+pub async fn refused_is_fast(connector: &dyn Connector, config: Value) {
+    let start = Instant::now();
+    let result = connector
+        .test(&ResolvedConfig::new(config), start + Duration::from_secs(10))
+        .await;
+    let took = start.elapsed();
+    match result {
+        Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Refused, "{f}"),
+        other => panic!("expected a refused failure, got {other:?}"),
+    }
+    assert!(took <= Duration::from_secs(1), "refused took {took:?}");
+}

@@ -1,0 +1,66 @@
+//! Conformance suites for patchbay backends.
+//!
+//! * [`repository`]: plain `async fn case(&dyn ProfileRepository)` cases, and
+//!   [`repository_suite!`] to turn all of them into named tests. Every store
+//!   in this workspace runs it; a third-party store adds one line:
+//!
+//!   ```ignore
+//!   patchbay_testkit::repository_suite!(async { MyStore::connect("…").await });
+//!   ```
+//! * [`connector`]: cases every connector runs (schema validity, secrets
+//!   marked, a sentinel secret never leaks, deadline honoured, refused fast).
+//! * [`fake`]: a scripted connector for testing the service itself.
+//! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
+//!   needs a missing service fails in CI instead of skipping).
+#![warn(missing_docs)]
+
+pub mod connector;
+pub mod fake;
+pub mod net;
+pub mod repository;
+
+/// Generates one `#[tokio::test]` per repository conformance case.
+///
+/// `$make` is an expression (usually an `async` block) evaluating to a value
+/// that implements `ProfileRepository`; it runs once per test. Pass
+/// `rounds = N` to change the delete-versus-attach rounds (default 200).
+#[macro_export]
+macro_rules! repository_suite {
+    ($make:expr) => {
+        $crate::repository_suite!($make, rounds = 200);
+    };
+    ($make:expr, rounds = $rounds:expr) => {
+        $crate::repository_suite!(@cases $make;
+            create_then_get, minimal_profile_round_trips, missing_is_not_found,
+            duplicate_names_in_any_case, list_paginates_in_name_order, list_filters,
+            list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
+            delete_removes, dependents_block_delete);
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn concurrent_creates_one_wins() {
+            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
+            $crate::repository::concurrent_creates_one_wins(repo).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn concurrent_updates_one_wins() {
+            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
+            $crate::repository::concurrent_updates_one_wins(repo).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn delete_races_attach() {
+            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
+            $crate::repository::delete_races_attach(repo, $rounds).await;
+        }
+    };
+    (@cases $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let repo = $make.await;
+                $crate::repository::$case(&repo).await;
+            }
+        )+
+    };
+}
+
+#[doc(hidden)]
+pub use patchbay_core as __core;

@@ -103,7 +103,8 @@ impl fmt::Debug for SealedSecrets {
 /// A stored connection profile.
 ///
 /// Serializing it gives the public view of the REST contract: `config` holds
-/// only non-secret fields, `secret_fields` names the secrets that are set.
+/// only non-secret fields, `secret_fields` names the secrets that are set
+/// (their values are write-only and never leave the service).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Unique id, `prof_…`.
@@ -117,8 +118,9 @@ pub struct Profile {
     pub description: Option<String>,
     /// Non-secret configuration.
     pub config: Map<String, Value>,
-    /// Secret fields, sealed. Stores persist them; responses never carry them.
-    #[serde(skip)]
+    /// Secret fields, sealed. Stores persist them; responses carry only
+    /// their names, as `secret_fields`.
+    #[serde(rename = "secret_fields", serialize_with = "secret_names", skip_deserializing)]
     pub secrets: SealedSecrets,
     /// Creation time (UTC).
     #[serde(with = "time::serde::rfc3339")]
@@ -135,6 +137,10 @@ impl Profile {
     pub fn secret_fields(&self) -> Vec<String> {
         self.secrets.fields()
     }
+}
+
+fn secret_names<S: serde::Serializer>(secrets: &SealedSecrets, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(secrets.0.keys())
 }
 
 /// A request to create (or to test) a profile. `config` includes secrets

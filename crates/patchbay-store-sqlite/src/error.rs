@@ -1,0 +1,40 @@
+//! sqlx errors mapped to patchbay's meanings.
+
+use patchbay_core::Error;
+use sqlx::error::ErrorKind;
+
+/// A `STORAGE` error saying what failed, with the sqlx error as its source.
+pub(crate) fn storage(what: &str, e: sqlx::Error) -> Error {
+    Error::storage(format!("sqlite store: {what} failed"), e)
+}
+
+fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
+    match e {
+        sqlx::Error::Database(d) => Some(d.kind()),
+        _ => None,
+    }
+}
+
+/// A unique index (name key or id) refused the write.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    kind(e) == Some(ErrorKind::UniqueViolation)
+}
+
+/// A foreign key refused the write: a delete with dependents, or an attach
+/// to a missing profile.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        // `ON DELETE RESTRICT` runs as a trigger in SQLite, so its refusal
+        // comes as SQLITE_CONSTRAINT_TRIGGER (1811), not _FOREIGNKEY (787).
+        sqlx::Error::Database(d) => {
+            d.kind() == ErrorKind::ForeignKeyViolation
+                || (d.code().as_deref() == Some("1811") && d.message().contains("FOREIGN KEY"))
+        }
+        _ => false,
+    }
+}
+
+/// A stored row that does not decode (corrupt JSON, out-of-range time).
+pub(crate) fn corrupt(id: &str, what: &str, source: impl Into<patchbay_core::error::BoxError>) -> Error {
+    Error::storage(format!("sqlite store: profile {id} has a corrupt {what}"), source)
+}

@@ -1,0 +1,124 @@
+//! The SQL the store runs, and the mapping between rows and profiles.
+
+use std::collections::BTreeMap;
+
+use patchbay_core::{ListQuery, Profile, ProfileId, Result, SealedSecrets};
+use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::error::corrupt;
+
+const COLUMNS: &str = "id, name, connector, description, config, secrets, created_at, updated_at, version";
+
+pub(crate) const INSERT: &str = "INSERT INTO profiles \
+    (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+pub(crate) const UPDATE: &str = "UPDATE profiles SET \
+    name = ?, name_key = ?, connector = ?, description = ?, config = ?, secrets = ?, \
+    created_at = ?, updated_at = ?, version = ? \
+    WHERE id = ? AND version = ?";
+
+pub(crate) const VERSION_OF: &str = "SELECT version FROM profiles WHERE id = ?";
+pub(crate) const EXISTS: &str = "SELECT 1 FROM profiles WHERE id = ?";
+pub(crate) const DELETE: &str = "DELETE FROM profiles WHERE id = ?";
+
+pub(crate) const ATTACH: &str = "INSERT INTO profile_dependents (profile_id, kind, dependent_id) \
+    VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+pub(crate) const DETACH: &str = "DELETE FROM profile_dependents WHERE profile_id = ? AND kind = ? AND dependent_id = ?";
+pub(crate) const DEPENDENTS: &str =
+    "SELECT kind, dependent_id FROM profile_dependents WHERE profile_id = ? ORDER BY kind, dependent_id";
+
+/// `SELECT … WHERE id = ?`
+pub(crate) fn select_by_id() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE id = ?"))
+}
+
+/// `SELECT … WHERE name_key = ?`
+pub(crate) fn select_by_name_key() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE name_key = ?"))
+}
+
+/// A keyset page: bounds on `name_key` (served by its index, or by
+/// `(connector, name_key)` when filtered), never an OFFSET. Fetches one row
+/// more than the page to learn whether another page follows.
+pub(crate) struct ListSql {
+    pub sql: String,
+    pub binds: Vec<String>,
+    pub fetch: i64,
+}
+
+/// Builds the statement for `query`; `after` is the decoded cursor.
+pub(crate) fn list(query: &ListQuery, after: Option<String>, limit: usize) -> ListSql {
+    let mut sql = format!("SELECT {COLUMNS} FROM profiles WHERE 1 = 1");
+    let mut binds = Vec::new();
+    if let Some(connector) = &query.connector {
+        sql.push_str(" AND connector = ?");
+        binds.push(connector.clone());
+    }
+    if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
+        let prefix = patchbay_core::profile::name_key(prefix);
+        sql.push_str(" AND name_key >= ? AND name_key < ?");
+        binds.push(prefix.clone());
+        binds.push(prefix_end(&prefix));
+    }
+    if let Some(after) = after {
+        sql.push_str(" AND name_key > ?");
+        binds.push(after);
+    }
+    sql.push_str(" ORDER BY name_key LIMIT ?");
+    ListSql {
+        sql,
+        binds,
+        fetch: limit as i64 + 1,
+    }
+}
+
+/// The smallest string above every string starting with `prefix` (names are
+/// ASCII, and the comparison is bytewise).
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// Unix microseconds, the stored form of a timestamp.
+pub(crate) fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000) as i64
+}
+
+fn from_micros(id: &str, us: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000).map_err(|e| corrupt(id, "timestamp", e))
+}
+
+/// Config and secrets as stored JSON text.
+pub(crate) fn encode_json(profile: &Profile) -> (String, String) {
+    let config = Value::Object(profile.config.clone()).to_string();
+    let secrets = serde_json::to_string(&profile.secrets.0).expect("a map of strings serializes");
+    (config, secrets)
+}
+
+/// A row of `COLUMNS` back into a profile.
+pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
+    let id: String = row.try_get("id").map_err(|e| corrupt("?", "id", e))?;
+    let get_text = |col: &str| -> Result<String> { row.try_get(col).map_err(|e| corrupt(&id, col, e)) };
+    let get_int = |col: &str| -> Result<i64> { row.try_get(col).map_err(|e| corrupt(&id, col, e)) };
+    let config: Map<String, Value> =
+        serde_json::from_str(&get_text("config")?).map_err(|e| corrupt(&id, "config", e))?;
+    let secrets: BTreeMap<String, String> =
+        serde_json::from_str(&get_text("secrets")?).map_err(|e| corrupt(&id, "secrets", e))?;
+    let description: Option<String> = row.try_get("description").map_err(|e| corrupt(&id, "description", e))?;
+    Ok(Profile {
+        name: get_text("name")?,
+        connector: get_text("connector")?,
+        description,
+        config,
+        secrets: SealedSecrets(secrets),
+        created_at: from_micros(&id, get_int("created_at")?)?,
+        updated_at: from_micros(&id, get_int("updated_at")?)?,
+        version: u64::try_from(get_int("version")?).map_err(|e| corrupt(&id, "version", e))?,
+        id: ProfileId::parse(&id).ok_or_else(|| corrupt(&id, "id", "not a profile id"))?,
+    })
+}

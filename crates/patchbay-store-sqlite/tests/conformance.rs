@@ -1,0 +1,53 @@
+//! The testkit's repository conformance suite against a SQLite file.
+
+use patchbay_store_sqlite::SqliteStore;
+
+/// A fresh database file per test; the directory goes when the store does.
+struct TempStore {
+    store: SqliteStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn make() -> TempStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
+    let store = SqliteStore::open(&url).await.expect("open");
+    TempStore { store, _dir: dir }
+}
+
+mod delegate {
+    use patchbay_core::{async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result};
+
+    #[async_trait]
+    impl ProfileRepository for super::TempStore {
+        async fn create(&self, p: &Profile) -> Result<()> {
+            self.store.create(p).await
+        }
+        async fn get(&self, id: &ProfileId) -> Result<Profile> {
+            self.store.get(id).await
+        }
+        async fn get_by_name(&self, name: &str) -> Result<Profile> {
+            self.store.get_by_name(name).await
+        }
+        async fn list(&self, q: &ListQuery) -> Result<Page<Profile>> {
+            self.store.list(q).await
+        }
+        async fn update(&self, p: &Profile, v: u64) -> Result<()> {
+            self.store.update(p, v).await
+        }
+        async fn delete(&self, id: &ProfileId) -> Result<()> {
+            self.store.delete(id).await
+        }
+        async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
+            self.store.attach(id, d).await
+        }
+        async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
+            self.store.detach(id, d).await
+        }
+        async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+            self.store.dependents(id).await
+        }
+    }
+}
+
+patchbay_testkit::repository_suite!(make());

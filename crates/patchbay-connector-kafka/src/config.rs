@@ -1,0 +1,209 @@
+//! The connector's typed config, its checks, and its librdkafka form.
+
+use std::collections::BTreeMap;
+
+use patchbay_core::{Endpoint, Error, FieldError, Result, Secret};
+use rdkafka::ClientConfig;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::properties;
+
+/// How the client talks to the brokers (Kafka's `security.protocol`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SecurityProtocol {
+    /// No TLS, no authentication.
+    #[default]
+    #[serde(rename = "PLAINTEXT")]
+    Plaintext,
+    /// TLS, no SASL.
+    #[serde(rename = "SSL")]
+    Ssl,
+    /// SASL without TLS.
+    #[serde(rename = "SASL_PLAINTEXT")]
+    SaslPlaintext,
+    /// SASL over TLS.
+    #[serde(rename = "SASL_SSL")]
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    fn as_rdkafka(self) -> &'static str {
+        match self {
+            Self::Plaintext => "plaintext",
+            Self::Ssl => "ssl",
+            Self::SaslPlaintext => "sasl_plaintext",
+            Self::SaslSsl => "sasl_ssl",
+        }
+    }
+
+    /// Whether SASL is used.
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, Self::SaslPlaintext | Self::SaslSsl)
+    }
+
+    /// Whether TLS is used.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Self::Ssl | Self::SaslSsl)
+    }
+}
+
+/// SASL mechanism (Kafka's `sasl.mechanism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SaslMechanism {
+    /// Username and password sent as is (use with TLS).
+    #[serde(rename = "PLAIN")]
+    Plain,
+    /// Salted challenge-response with SHA-256.
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// Salted challenge-response with SHA-512.
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    fn as_rdkafka(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// Config of a `kafka` profile.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Comma-separated `host:port` list of bootstrap brokers.
+    #[schemars(length(min = 1, max = 4096))]
+    pub bootstrap_servers: String,
+    /// `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
+    #[serde(default)]
+    pub security_protocol: SecurityProtocol,
+    /// Required with the SASL protocols.
+    #[serde(default)]
+    pub sasl_mechanism: Option<SaslMechanism>,
+    /// SASL user name.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 512))]
+    pub sasl_username: Option<String>,
+    /// SASL password (secret).
+    #[serde(default)]
+    pub sasl_password: Option<Secret>,
+    /// PEM text of the CA certificate(s) that sign the brokers'
+    /// certificates; the system roots are used when absent.
+    #[serde(default)]
+    #[schemars(length(max = 65536))]
+    pub ssl_ca_pem: Option<String>,
+    /// Extra librdkafka properties, from an allow-list of tuning knobs.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl KafkaConfig {
+    /// The bootstrap brokers, each with an explicit port.
+    ///
+    /// # Errors
+    /// `Validation` naming the first bad entry.
+    pub fn endpoints(&self) -> Result<Vec<Endpoint>> {
+        let mut out: Vec<Endpoint> = Vec::new();
+        for entry in self.bootstrap_servers.split(',') {
+            let ep = Endpoint::parse(entry, None).ok_or_else(|| {
+                Error::invalid(
+                    "/bootstrap_servers",
+                    format!("{:?} is not a host:port pair", entry.trim()),
+                )
+            })?;
+            if !out.contains(&ep) {
+                out.push(ep);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every problem beyond the schema, paths relative to the config.
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let Err(Error::Validation(v)) = self.endpoints() {
+            errors.extend(v.0);
+        }
+        let sasl = self.security_protocol.uses_sasl();
+        if sasl {
+            for (present, field) in [
+                (self.sasl_mechanism.is_some(), "sasl_mechanism"),
+                (self.sasl_username.is_some(), "sasl_username"),
+                (self.sasl_password.is_some(), "sasl_password"),
+            ] {
+                if !present {
+                    errors.push(FieldError::new(
+                        format!("/{field}"),
+                        "is required with SASL_PLAINTEXT and SASL_SSL",
+                    ));
+                }
+            }
+        } else {
+            for (present, field) in [
+                (self.sasl_mechanism.is_some(), "sasl_mechanism"),
+                (self.sasl_username.is_some(), "sasl_username"),
+                (self.sasl_password.is_some(), "sasl_password"),
+            ] {
+                if present {
+                    errors.push(FieldError::new(
+                        format!("/{field}"),
+                        "is only used with SASL_PLAINTEXT and SASL_SSL",
+                    ));
+                }
+            }
+        }
+        if let Some(pem) = &self.ssl_ca_pem {
+            if !self.security_protocol.uses_tls() {
+                errors.push(FieldError::new("/ssl_ca_pem", "is only used with SSL and SASL_SSL"));
+            } else if !pem.contains("-----BEGIN CERTIFICATE-----") || pem.contains('\0') {
+                errors.push(FieldError::new("/ssl_ca_pem", "must be PEM text with a CERTIFICATE block"));
+            }
+        }
+        errors.extend(properties::check(&self.properties));
+        errors
+    }
+
+    /// The librdkafka configuration for one probe. `connect_ms` bounds the
+    /// connection setup (librdkafka's minimum is 1000).
+    ///
+    /// # Errors
+    /// `Validation` when the config has problems.
+    pub fn client_config(&self, connect_ms: u64) -> Result<ClientConfig> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(Error::Validation(patchbay_core::ValidationErrors(problems)));
+        }
+        let servers: Vec<String> = self.endpoints()?.iter().map(ToString::to_string).collect();
+        let mut cfg = ClientConfig::new();
+        cfg.set("client.id", "patchbay-probe");
+        for (name, value) in &self.properties {
+            cfg.set(name, value);
+        }
+        cfg.set("bootstrap.servers", servers.join(","))
+            .set("security.protocol", self.security_protocol.as_rdkafka())
+            // A probe asks once; no background refreshes while it runs.
+            .set("topic.metadata.refresh.interval.ms", "-1")
+            .set("socket.connection.setup.timeout.ms", connect_ms.clamp(1000, 300_000).to_string())
+            .set("log.connection.close", "false");
+        if self.security_protocol.uses_sasl() {
+            if let Some(m) = self.sasl_mechanism {
+                cfg.set("sasl.mechanism", m.as_rdkafka());
+            }
+            if let Some(u) = &self.sasl_username {
+                cfg.set("sasl.username", u);
+            }
+            if let Some(p) = &self.sasl_password {
+                cfg.set("sasl.password", p.expose());
+            }
+        }
+        if let Some(pem) = &self.ssl_ca_pem {
+            cfg.set("ssl.ca.pem", pem);
+        }
+        Ok(cfg)
+    }
+}

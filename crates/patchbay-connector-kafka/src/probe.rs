@@ -1,0 +1,262 @@
+//! One bounded metadata fetch: a fresh librdkafka client on a blocking
+//! thread, watched through its error events, destroyed before returning.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant as StdInstant};
+
+use patchbay_core::{Error, FailureReason, Result};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
+use rdkafka::producer::{BaseProducer, NoCustomPartitioner, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode as Code;
+use rdkafka::ClientConfig;
+use tokio::time::Instant;
+
+use crate::classify::{classify, Signal};
+use crate::config::KafkaConfig;
+
+/// How long one blocking wait lasts before the error events are read: the
+/// most a decisive failure (refused, auth, TLS) waits to be noticed.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// What a successful probe saw.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    /// From the probe's start to the complete metadata answer.
+    pub latency: Duration,
+    /// Brokers in the answer.
+    pub brokers: usize,
+    /// Cluster id, when the broker sent one.
+    pub cluster_id: Option<String>,
+    /// Every topic without an error, internal ones included.
+    pub topics: Vec<TopicInfo>,
+}
+
+/// One topic of a [`Snapshot`].
+#[derive(Debug, Clone)]
+pub(crate) struct TopicInfo {
+    pub name: String,
+    pub partitions: usize,
+    pub replication_factor: usize,
+}
+
+/// Fetches cluster metadata with `config`, classified failures, by `deadline`.
+pub(crate) async fn fetch(config: &KafkaConfig, start: Instant, deadline: Instant) -> Result<Snapshot> {
+    let budget_ms = deadline.saturating_duration_since(start).as_millis();
+    let timeout = |note: &str| {
+        Error::connection_failed(
+            FailureReason::Timeout,
+            format!("no metadata answer from the brokers within {budget_ms} ms{note}"),
+        )
+    };
+    // Resolve first: a DNS failure is reported as such, and the address
+    // count tells when every address has refused.
+    let mut addresses = 0;
+    let mut dns_errors = Vec::new();
+    for ep in config.endpoints()? {
+        match tokio::time::timeout_at(deadline, tokio::net::lookup_host((ep.host.as_str(), ep.port))).await {
+            Err(_) => return Err(timeout(&format!(" (resolving {} did not finish)", ep.host))),
+            Ok(Ok(found)) => addresses += found.count(),
+            Ok(Err(e)) => dns_errors.push(format!("cannot resolve {}: {e}", ep.host)),
+        }
+    }
+    if addresses == 0 {
+        return Err(Error::connection_failed(FailureReason::Dns, dns_errors.join("; ")));
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let client_config = config.client_config(remaining.as_millis() as u64)?;
+    let (std_start, std_deadline) = (start.into_std(), deadline.into_std());
+    let task = tokio::task::spawn_blocking(move || {
+        run_blocking(&client_config, addresses, std_start, std_deadline)
+    });
+    // The blocking side watches the deadline itself; the grace only covers
+    // destroying the client, and this cut is for a client that never ends.
+    match tokio::time::timeout_at(deadline + Duration::from_millis(200), task).await {
+        Ok(Ok(Ok(snapshot))) => Ok(snapshot),
+        Ok(Ok(Err(Outcome::Failed(reason, message)))) => Err(Error::connection_failed(reason, message)),
+        Ok(Ok(Err(Outcome::TimedOut(note)))) => Err(timeout(&note)),
+        Ok(Err(join)) => Err(Error::connection_failed(FailureReason::Other, format!("probe task failed: {join}"))),
+        Err(_) => Err(timeout(" (the client did not shut down in time)")),
+    }
+}
+
+/// Why the blocking side gave up.
+enum Outcome {
+    Failed(FailureReason, String),
+    /// With a note on the last thing librdkafka reported.
+    TimedOut(String),
+}
+
+fn run_blocking(
+    config: &ClientConfig,
+    addresses: usize,
+    start: StdInstant,
+    deadline: StdInstant,
+) -> Result<Snapshot, Outcome> {
+    let context = Watch::new(addresses);
+    let mut config = config.clone();
+    config.set_log_level(RDKafkaLogLevel::Warning);
+    let producer: BaseProducer<Watch> = config
+        .create_with_context(context)
+        .map_err(|e| Outcome::Failed(FailureReason::Other, format!("cannot create the Kafka client: {e}")))?;
+    let outcome = wait_for_metadata(&producer, start, deadline);
+    // Dropping joins librdkafka's threads: it happens here, on this
+    // blocking thread, before the probe returns.
+    drop(producer);
+    outcome
+}
+
+fn wait_for_metadata(
+    producer: &BaseProducer<Watch>,
+    start: StdInstant,
+    deadline: StdInstant,
+) -> Result<Snapshot, Outcome> {
+    let watch = producer.context().clone();
+    // Once a request went out, waiting in slices would only resend it.
+    let mut request_sent = false;
+    loop {
+        let remaining = deadline.saturating_duration_since(StdInstant::now());
+        if remaining.is_zero() {
+            return Err(Outcome::TimedOut(watch.note()));
+        }
+        let wait = if request_sent { remaining } else { remaining.min(SLICE) };
+        let result = producer.client().fetch_metadata(None, wait);
+        drain(producer);
+        match result {
+            Ok(md) => {
+                let latency = start.elapsed();
+                let cluster_id = producer.client().fetch_cluster_id(Duration::ZERO);
+                return Ok(snapshot(&md, latency, cluster_id));
+            }
+            Err(KafkaError::MetadataFetch(code)) => {
+                if let Some((reason, message)) = watch.decisive() {
+                    return Err(Outcome::Failed(reason, message));
+                }
+                match code {
+                    // No broker usable yet: wait another slice.
+                    Code::BrokerTransportFailure => {}
+                    Code::OperationTimedOut => request_sent = true,
+                    other => return Err(Outcome::Failed(FailureReason::Other, format!("metadata request failed: {other}"))),
+                }
+            }
+            Err(e) => return Err(Outcome::Failed(FailureReason::Other, format!("metadata request failed: {e}"))),
+        }
+    }
+}
+
+/// Serves every queued log and error event to the context.
+fn drain(producer: &BaseProducer<Watch>) {
+    let watch = producer.context();
+    for _ in 0..1000 {
+        let seen = watch.events.load(Ordering::Relaxed);
+        producer.poll(Duration::ZERO);
+        if watch.events.load(Ordering::Relaxed) == seen {
+            break;
+        }
+    }
+}
+
+fn snapshot(md: &Metadata, latency: Duration, cluster_id: Option<String>) -> Snapshot {
+    let topics = md
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| TopicInfo {
+            name: t.name().to_owned(),
+            partitions: t.partitions().len(),
+            replication_factor: t.partitions().iter().map(|p| p.replicas().len()).max().unwrap_or(0),
+        })
+        .collect();
+    Snapshot {
+        latency,
+        brokers: md.brokers().len(),
+        cluster_id: cluster_id.filter(|id| !id.is_empty()),
+        topics,
+    }
+}
+
+/// The client context: records what librdkafka reports while a probe runs.
+pub(crate) struct Watch {
+    events: AtomicUsize,
+    /// Distinct addresses the probe may try; all must fail to fail fast.
+    addresses: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    unreachable: Vec<(String, FailureReason, String)>,
+    fatal: Option<(FailureReason, String)>,
+    last: Option<String>,
+}
+
+impl Watch {
+    fn new(addresses: usize) -> Self {
+        Self {
+            events: AtomicUsize::new(0),
+            addresses,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A failure that ends the probe now, if one was seen.
+    fn decisive(&self) -> Option<(FailureReason, String)> {
+        let state = self.state();
+        if let Some(f) = &state.fatal {
+            return Some(f.clone());
+        }
+        if state.unreachable.len() >= self.addresses {
+            let (_, reason, message) = state.unreachable.last()?;
+            let all: Vec<&str> = state.unreachable.iter().map(|(_, _, m)| m.as_str()).collect();
+            let message = if all.len() > 1 { all.join("; ") } else { message.clone() };
+            return Some((*reason, message));
+        }
+        None
+    }
+
+    /// ` (last error: …)` for a timeout message, or nothing.
+    fn note(&self) -> String {
+        self.state().last.as_ref().map(|m| format!(" (last error: {m})")).unwrap_or_default()
+    }
+}
+
+impl ClientContext for Watch {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target: "librdkafka", ?level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        let Some(signal) = classify(error.rdkafka_error_code(), reason) else {
+            return;
+        };
+        let mut state = self.state();
+        match signal {
+            Signal::Fatal(reason, message) => {
+                state.last = Some(message.clone());
+                state.fatal.get_or_insert((reason, message));
+            }
+            Signal::Unreachable { address, reason, message } => {
+                state.last = Some(message.clone());
+                if !state.unreachable.iter().any(|(a, _, _)| *a == address) {
+                    state.unreachable.push((address, reason, message));
+                }
+            }
+            Signal::Note(message) => state.last = Some(message),
+        }
+    }
+}
+
+impl ProducerContext<NoCustomPartitioner> for Watch {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}

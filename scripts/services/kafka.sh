@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Starts/stops the Kafka-protocol brokers the Kafka connector's tests use:
+# tansu (https://crates.io/crates/tansu) with in-memory storage, on loopback.
+#   plain broker  127.0.0.1:${PATCHBAY_KAFKA_PORT:-19092}       (open)
+#   SASL broker   127.0.0.1:${PATCHBAY_KAFKA_SASL_PORT:-19093}  (--authentication)
+# The addresses and the binary are written to target/kafka-broker.env, which
+# the tests read. Both commands are idempotent. Exports nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+STATE=target/kafka-broker
+ENV_FILE=target/kafka-broker.env
+PLAIN_PORT="${PATCHBAY_KAFKA_PORT:-19092}"
+SASL_PORT="${PATCHBAY_KAFKA_SASL_PORT:-19093}"
+
+find_tansu() {
+  if [ -x /opt/patchbay-tools/bin/tansu ]; then echo /opt/patchbay-tools/bin/tansu
+  elif command -v tansu >/dev/null 2>&1; then command -v tansu
+  else return 1; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+start_one() { # name port extra-args...
+  local name=$1 port=$2; shift 2
+  if alive "$name" && port_open "$port"; then return 0; fi
+  if port_open "$port"; then
+    echo "kafka.sh: port $port is taken by another process; set PATCHBAY_KAFKA_PORT/PATCHBAY_KAFKA_SASL_PORT" >&2
+    return 1
+  fi
+  nohup "$TANSU" broker \
+    --listener-url "tcp://127.0.0.1:$port" \
+    --advertised-listener-url "tcp://127.0.0.1:$port" \
+    --storage-engine memory://tansu/ --cluster-id "patchbay-$name" "$@" \
+    >"$STATE/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE/$name.pid"
+  for _ in $(seq 1 100); do
+    port_open "$port" && return 0
+    alive "$name" || break
+    sleep 0.1
+  done
+  echo "kafka.sh: tansu broker $name did not start; log:" >&2
+  tail -20 "$STATE/$name.log" >&2
+  return 1
+}
+
+stop_one() {
+  local name=$1
+  if alive "$name"; then
+    local pid; pid=$(cat "$STATE/$name.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE/$name.pid"
+}
+
+case "${1:-}" in
+  start)
+    if ! TANSU=$(find_tansu); then
+      # Not fatal here, so other services and tests still run; the Kafka
+      # tests fail under CI=true (patchbay_testkit::net::require).
+      echo "kafka.sh: tansu not installed; run .ci/install/tansu.sh" >&2
+      exit 0
+    fi
+    mkdir -p "$STATE"
+    start_one plain "$PLAIN_PORT"
+    start_one sasl "$SASL_PORT" --authentication
+    cat >"$ENV_FILE" <<ENV
+PATCHBAY_TEST_KAFKA=127.0.0.1:$PLAIN_PORT
+PATCHBAY_TEST_KAFKA_SASL=127.0.0.1:$SASL_PORT
+PATCHBAY_TANSU=$TANSU
+ENV
+    ;;
+  stop)
+    stop_one plain
+    stop_one sasl
+    rm -f "$ENV_FILE"
+    ;;
+  *)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac

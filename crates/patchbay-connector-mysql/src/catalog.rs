@@ -1,0 +1,155 @@
+//! `information_schema` queries behind autocomplete: one statement per
+//! request, whatever the number of tables, every user input bound.
+//!
+//! A schema is a database. `information_schema` compares names with a
+//! case- and accent-insensitive collation; `LIKE BINARY` and
+//! `ORDER BY BINARY` make prefixes literal and the order bytewise, as in
+//! the Postgres connector.
+
+use patchbay_connector_sql::like_prefix;
+use patchbay_connector_sql::suggest::{self, TableRow};
+use patchbay_core::{AutocompleteQuery, Error, Result, Suggestion};
+use sqlx::{MySqlConnection, Row};
+
+const SCHEMAS: &str = "\
+SELECT SCHEMA_NAME FROM information_schema.SCHEMATA
+WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+  AND SCHEMA_NAME LIKE BINARY ? ESCAPE '!'
+ORDER BY BINARY SCHEMA_NAME LIMIT ?";
+
+// TABLE_ROWS is InnoDB's estimate (exact for MyISAM/Aria), NULL for views.
+// Two variants: an equality on TABLE_SCHEMA lets the server read only that
+// database's directory, which `(? IS NULL OR …)` would defeat.
+const TABLES_SELECT: &str = "\
+SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE LIKE '%VIEW',
+       CAST(TABLE_ROWS AS SIGNED), CAST(DATA_LENGTH + INDEX_LENGTH AS SIGNED)
+FROM information_schema.TABLES
+WHERE TABLE_NAME LIKE BINARY ? ESCAPE '!' AND ";
+const IN_SCHEMA: &str = "TABLE_SCHEMA = ?";
+const IN_USER_SCHEMAS: &str =
+    "TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')";
+const TABLES_ORDER: &str = " ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME LIMIT ?";
+
+const COLUMNS: &str = "\
+SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME LIKE BINARY ? ESCAPE '!'
+ORDER BY BINARY COLUMN_NAME LIMIT ?";
+
+/// A validated autocomplete request, ready to run on a connection.
+#[derive(Debug)]
+pub(crate) enum Request {
+    Schemas {
+        pattern: String,
+        limit: i64,
+    },
+    Tables {
+        schema: Option<String>,
+        pattern: String,
+        limit: i64,
+    },
+    Columns {
+        schema: String,
+        table: String,
+        pattern: String,
+        limit: i64,
+    },
+}
+
+impl Request {
+    /// Checks the query before any connection is made.
+    pub(crate) fn new(query: &AutocompleteQuery) -> Result<Self> {
+        let pattern = like_prefix(query.prefix.as_deref());
+        let limit = suggest::limit(query.limit);
+        match query.kind.as_str() {
+            "schemas" => Ok(Self::Schemas { pattern, limit }),
+            "tables" => Ok(Self::Tables {
+                schema: query.parent.clone().filter(|p| !p.is_empty()),
+                pattern,
+                limit,
+            }),
+            "columns" => {
+                let (schema, table) = suggest::split_parent(query.parent.as_deref())?;
+                Ok(Self::Columns {
+                    schema,
+                    table,
+                    pattern,
+                    limit,
+                })
+            }
+            other => Err(Error::Unsupported(format!(
+                "the mysql connector offers no autocomplete of type {other:?}"
+            ))),
+        }
+    }
+
+    /// Runs the one catalog statement.
+    pub(crate) async fn run(self, conn: &mut MySqlConnection) -> sqlx::Result<Vec<Suggestion>> {
+        match self {
+            Self::Schemas { pattern, limit } => {
+                let rows = sqlx::query(SCHEMAS)
+                    .bind(pattern)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(suggest::schema(r.try_get(0)?)))
+                    .collect()
+            }
+            Self::Tables {
+                schema,
+                pattern,
+                limit,
+            } => {
+                let filter = if schema.is_some() {
+                    IN_SCHEMA
+                } else {
+                    IN_USER_SCHEMAS
+                };
+                let sql = format!("{TABLES_SELECT}{filter}{TABLES_ORDER}");
+                let mut query = sqlx::query(&sql).bind(pattern);
+                if let Some(schema) = schema {
+                    query = query.bind(schema);
+                }
+                let rows = query.bind(limit).fetch_all(conn).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(suggest::table(TableRow {
+                            schema: r.try_get(0)?,
+                            name: r.try_get(1)?,
+                            is_view: r.try_get::<i64, _>(2)? != 0,
+                            rows: r.try_get(3)?,
+                            bytes: r.try_get(4)?,
+                        }))
+                    })
+                    .collect()
+            }
+            Self::Columns {
+                schema,
+                table,
+                pattern,
+                limit,
+            } => {
+                let rows = sqlx::query(COLUMNS)
+                    .bind(&schema)
+                    .bind(&table)
+                    .bind(pattern)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let nullable = r.try_get::<String, _>(2)? == "YES";
+                        Ok(suggest::column(
+                            &schema,
+                            &table,
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            nullable,
+                        ))
+                    })
+                    .collect()
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! MySQL and MariaDB connector for patchbay: a live connection test (server
+//! version, latency) and autocomplete of schemas, tables (with the catalog's
+//! row estimate and size) and columns.
+//!
+//! Every probe opens exactly one connection (no pool), bounded by the
+//! probe's deadline, and closes it before returning.
+//!
+//! ```
+//! use patchbay_core::Connector;
+//! let my = patchbay_connector_mysql::MySqlConnector;
+//! assert_eq!(my.kind(), "mysql");
+//! assert_eq!(my.config_schema()["properties"]["port"]["default"], 3306);
+//! ```
+#![warn(missing_docs)]
+
+mod catalog;
+mod options;
+
+use patchbay_connector_sql::{with_connection, BoxFuture, Limits, SqlConfig};
+use patchbay_core::{
+    async_trait, AutocompleteQuery, Connector, Endpoint, FieldError, ResolvedConfig, Result,
+    Suggestion, TestReport,
+};
+use serde_json::Value;
+use sqlx::{Executor, MySqlConnection, Row};
+use tokio::time::Instant;
+
+pub use options::{connect_options, failure_reason};
+
+/// Port used when the config names none.
+pub const DEFAULT_PORT: u16 = 3306;
+
+/// The `mysql` connector (MariaDB too). Stateless: construct it freely.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MySqlConnector;
+
+#[async_trait]
+impl Connector for MySqlConnector {
+    fn kind(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn description(&self) -> &'static str {
+        "MySQL or MariaDB database server"
+    }
+
+    fn config_schema(&self) -> Value {
+        SqlConfig::schema(DEFAULT_PORT)
+    }
+
+    fn autocomplete_types(&self) -> &'static [&'static str] {
+        &["schemas", "tables", "columns"]
+    }
+
+    fn check(&self, config: &Value) -> Vec<FieldError> {
+        SqlConfig::check(config, DEFAULT_PORT)
+    }
+
+    fn endpoints(&self, config: &ResolvedConfig) -> Result<Vec<Endpoint>> {
+        Ok(vec![config.parse::<SqlConfig>()?.endpoint(DEFAULT_PORT)?])
+    }
+
+    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: SqlConfig = config.parse()?;
+        let target = config.endpoint(DEFAULT_PORT)?;
+        let limits = Limits::new(deadline, config.connect_timeout());
+        let options = connect_options(&config, &target);
+        let (full, latency_ms) = with_connection(&options, &target, &limits, failure_reason, |c| {
+            server_version(c, limits)
+        })
+        .await?;
+        Ok(TestReport::success(latency_ms)
+            .with_version(short_version(&full))
+            .with_detail("server_version", full))
+    }
+
+    async fn autocomplete(
+        &self,
+        config: &ResolvedConfig,
+        query: &AutocompleteQuery,
+        deadline: Instant,
+    ) -> Result<Vec<Suggestion>> {
+        let config: SqlConfig = config.parse()?;
+        let target = config.endpoint(DEFAULT_PORT)?;
+        let limits = Limits::new(deadline, config.connect_timeout());
+        let request = catalog::Request::new(query)?;
+        let options = connect_options(&config, &target);
+        with_connection(&options, &target, &limits, failure_reason, |c| {
+            Box::pin(request.run(c))
+        })
+        .await
+    }
+}
+
+/// Asks the version with the simple protocol: one round trip.
+fn server_version(
+    conn: &mut MySqlConnection,
+    limits: Limits,
+) -> BoxFuture<'_, sqlx::Result<(String, u64)>> {
+    Box::pin(async move {
+        // A bare &str runs unprepared: the text protocol, one round trip.
+        let row = conn.fetch_one("SELECT VERSION()").await?;
+        let latency = limits.elapsed_ms();
+        Ok((row.try_get::<String, _>(0)?, latency))
+    })
+}
+
+/// `VERSION()` without the packager's suffix: `10.11.19-MariaDB-0+deb12u1`
+/// becomes `10.11.19-MariaDB`, `8.0.36-0ubuntu0.22.04.1` becomes `8.0.36`.
+fn short_version(full: &str) -> String {
+    const MARIADB: &str = "-MariaDB";
+    match full.find(MARIADB) {
+        Some(i) => full[..i + MARIADB.len()].to_owned(),
+        None => full.split('-').next().unwrap_or(full).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_versions() {
+        use super::short_version;
+        assert_eq!(
+            short_version("10.11.19-MariaDB-0+deb12u1"),
+            "10.11.19-MariaDB"
+        );
+        assert_eq!(short_version("10.11.19-MariaDB"), "10.11.19-MariaDB");
+        assert_eq!(short_version("8.0.36-0ubuntu0.22.04.1"), "8.0.36");
+        assert_eq!(short_version("8.4.0"), "8.4.0");
+    }
+}

@@ -28,5 +28,8 @@ pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
 
 /// A stored row that does not decode.
 pub(crate) fn corrupt(id: &str, what: &str, source: sqlx::Error) -> Error {
-    Error::storage(format!("postgres store: profile {id} has a corrupt {what}"), source)
+    Error::storage(
+        format!("postgres store: profile {id} has a corrupt {what}"),
+        source,
+    )
 }

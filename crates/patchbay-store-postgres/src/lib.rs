@@ -28,6 +28,7 @@ mod config;
 mod error;
 mod migrate;
 mod queries;
+mod repository;
 mod store;
 
 pub use config::PostgresConfig;

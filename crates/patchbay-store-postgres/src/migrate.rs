@@ -11,7 +11,11 @@ use sqlx::PgPool;
 use crate::error::storage;
 
 /// `(version, description, sql)`, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "profiles", include_str!("../migrations/0001_profiles.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "profiles",
+    include_str!("../migrations/0001_profiles.sql"),
+)];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
     version BIGINT NOT NULL PRIMARY KEY,
@@ -66,7 +70,12 @@ pub(crate) async fn run(pool: &PgPool, schema: &str) -> Result<usize> {
             .execute(&mut *tx)
             .await
             .map_err(fail("record a migration"))?;
-        tracing::info!(version, description, schema, "postgres store: migration applied");
+        tracing::info!(
+            version,
+            description,
+            schema,
+            "postgres store: migration applied"
+        );
         applied += 1;
     }
     tx.commit().await.map_err(fail("commit migrations"))?;

@@ -11,7 +11,8 @@ use sqlx::Row;
 
 use crate::error::corrupt;
 
-const COLUMNS: &str = "id, name, connector, description, config, secrets, created_at, updated_at, version";
+const COLUMNS: &str =
+    "id, name, connector, description, config, secrets, created_at, updated_at, version";
 
 /// Every fixed statement, with the schema spliced in.
 #[derive(Debug)]
@@ -73,7 +74,12 @@ impl Queries {
         if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = patchbay_core::profile::name_key(prefix);
             // Names are ASCII and name_key compares bytewise ("C").
-            cond(&mut sql, &mut binds, "name_key <", format!("{prefix}\u{10FFFF}"));
+            cond(
+                &mut sql,
+                &mut binds,
+                "name_key <",
+                format!("{prefix}\u{10FFFF}"),
+            );
             cond(&mut sql, &mut binds, "name_key >=", prefix);
         }
         if let Some(after) = after {
@@ -93,19 +99,33 @@ fn cond(sql: &mut String, binds: &mut Vec<String>, op: &str, v: String) {
 /// A row of `COLUMNS` back into a profile.
 pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
     let id: String = row.try_get("id").map_err(|e| corrupt("?", "id", e))?;
-    let config: Json<Map<String, Value>> = row.try_get("config").map_err(|e| corrupt(&id, "config", e))?;
-    let secrets: Json<BTreeMap<String, String>> =
-        row.try_get("secrets").map_err(|e| corrupt(&id, "secrets", e))?;
-    let version: i64 = row.try_get("version").map_err(|e| corrupt(&id, "version", e))?;
+    let config: Json<Map<String, Value>> = row
+        .try_get("config")
+        .map_err(|e| corrupt(&id, "config", e))?;
+    let secrets: Json<BTreeMap<String, String>> = row
+        .try_get("secrets")
+        .map_err(|e| corrupt(&id, "secrets", e))?;
+    let version: i64 = row
+        .try_get("version")
+        .map_err(|e| corrupt(&id, "version", e))?;
     Ok(Profile {
         name: row.try_get("name").map_err(|e| corrupt(&id, "name", e))?,
-        connector: row.try_get("connector").map_err(|e| corrupt(&id, "connector", e))?,
-        description: row.try_get("description").map_err(|e| corrupt(&id, "description", e))?,
+        connector: row
+            .try_get("connector")
+            .map_err(|e| corrupt(&id, "connector", e))?,
+        description: row
+            .try_get("description")
+            .map_err(|e| corrupt(&id, "description", e))?,
         config: config.0,
         secrets: SealedSecrets(secrets.0),
-        created_at: row.try_get("created_at").map_err(|e| corrupt(&id, "created_at", e))?,
-        updated_at: row.try_get("updated_at").map_err(|e| corrupt(&id, "updated_at", e))?,
+        created_at: row
+            .try_get("created_at")
+            .map_err(|e| corrupt(&id, "created_at", e))?,
+        updated_at: row
+            .try_get("updated_at")
+            .map_err(|e| corrupt(&id, "updated_at", e))?,
         version: version as u64,
-        id: ProfileId::parse(&id).ok_or_else(|| corrupt(&id, "id", sqlx::Error::Decode("not a profile id".into())))?,
+        id: ProfileId::parse(&id)
+            .ok_or_else(|| corrupt(&id, "id", sqlx::Error::Decode("not a profile id".into())))?,
     })
 }

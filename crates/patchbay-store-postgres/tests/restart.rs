@@ -7,7 +7,6 @@
 //! and starts it with pg_ctl, and removes it at the end. initdb and pg_ctl
 //! refuse to run as root, so as root they run as the `postgres` user.
 
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,7 +15,8 @@ use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Connection;
 
-const HOW_TO_INSTALL: &str = "apt-get install postgresql-15 (binaries in /usr/lib/postgresql/15/bin), \
+const HOW_TO_INSTALL: &str =
+    "apt-get install postgresql-15 (binaries in /usr/lib/postgresql/15/bin), \
     or set PATCHBAY_PG_BIN to a directory holding initdb and pg_ctl";
 
 fn bin_dir() -> Result<PathBuf, String> {
@@ -31,7 +31,9 @@ fn bin_dir() -> Result<PathBuf, String> {
 }
 
 fn is_root() -> bool {
-    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
 }
 
 /// A private server; stopped (immediately) and deleted on drop.
@@ -60,8 +62,15 @@ impl PrivateServer {
     }
 
     async fn init() -> Option<Self> {
-        let bin = patchbay_testkit::net::require("PostgreSQL server binaries", HOW_TO_INSTALL, bin_dir())?;
-        let dir = tempfile::Builder::new().prefix("pbpg-").tempdir().expect("temp dir");
+        let bin = patchbay_testkit::net::require(
+            "PostgreSQL server binaries",
+            HOW_TO_INSTALL,
+            bin_dir(),
+        )?;
+        let dir = tempfile::Builder::new()
+            .prefix("pbpg-")
+            .tempdir()
+            .expect("temp dir");
         if is_root() {
             let status = std::process::Command::new("chown")
                 .args(["postgres:postgres"])
@@ -76,7 +85,18 @@ impl PrivateServer {
             port: patchbay_testkit::net::refused_port(),
         };
         let mut initdb = server.command("initdb");
-        initdb.args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"]).arg(server.data());
+        initdb
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
+            .arg(server.data());
         run(initdb).await;
         server.start().await;
         Some(server)
@@ -99,7 +119,8 @@ impl PrivateServer {
 
     async fn stop(&self) {
         let mut cmd = self.command("pg_ctl");
-        cmd.args(["stop", "-w", "-m", "fast", "-D"]).arg(self.data());
+        cmd.args(["stop", "-w", "-m", "fast", "-D"])
+            .arg(self.data());
         run(cmd).await;
     }
 
@@ -122,7 +143,10 @@ impl Drop for PrivateServer {
 
 /// Runs a setup command off the async workers; panics with its output on failure.
 async fn run(mut cmd: std::process::Command) {
-    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("task").expect("spawn");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("task")
+        .expect("spawn");
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -140,7 +164,9 @@ fn assert_storage<T: std::fmt::Debug>(what: &str, r: patchbay_core::Result<T>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovers_after_server_restart() {
-    let Some(server) = PrivateServer::init().await else { return };
+    let Some(server) = PrivateServer::init().await else {
+        return;
+    };
     let mut config = PostgresConfig::new(server.url(), "patchbay");
     config.acquire_timeout = Duration::from_secs(2);
     config.max_connections = 4;
@@ -153,8 +179,13 @@ async fn recovers_after_server_restart() {
     }
 
     // An in-flight call: an update waiting on a row lock held elsewhere.
-    let mut locker = sqlx::PgConnection::connect(&server.url()).await.expect("locker");
-    sqlx::query("BEGIN").execute(&mut locker).await.expect("begin");
+    let mut locker = sqlx::PgConnection::connect(&server.url())
+        .await
+        .expect("locker");
+    sqlx::query("BEGIN")
+        .execute(&mut locker)
+        .await
+        .expect("begin");
     sqlx::query("SELECT 1 FROM patchbay.profiles WHERE id = $1 FOR UPDATE")
         .bind(p.id.as_str())
         .execute(&mut locker)
@@ -166,7 +197,10 @@ async fn recovers_after_server_restart() {
         tokio::spawn(async move { store.update(&next, 1).await })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!in_flight.is_finished(), "the update should be waiting on the lock");
+    assert!(
+        !in_flight.is_finished(),
+        "the update should be waiting on the lock"
+    );
 
     server.stop().await;
     let result = tokio::time::timeout(Duration::from_secs(10), in_flight)
@@ -179,8 +213,15 @@ async fn recovers_after_server_restart() {
     // While down: bounded STORAGE errors.
     let started = std::time::Instant::now();
     assert_storage("get while down", store.get(&p.id).await);
-    assert_storage("create while down", store.create(&fixture(&unique("down"), "fake")).await);
-    assert!(started.elapsed() < Duration::from_secs(10), "calls while down took {:?}", started.elapsed());
+    assert_storage(
+        "create while down",
+        store.create(&fixture(&unique("down"), "fake")).await,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "calls while down took {:?}",
+        started.elapsed()
+    );
 
     server.start().await;
     // The same store works again at once: dead connections are replaced.
@@ -188,7 +229,10 @@ async fn recovers_after_server_restart() {
     let q = fixture(&unique("after"), "fake");
     store.create(&q).await.expect("create after restart");
     for _ in 0..8 {
-        store.get(&q.id).await.expect("every pooled connection works");
+        store
+            .get(&q.id)
+            .await
+            .expect("every pooled connection works");
     }
 
     // A restart nobody notices: no call fails, even the first one on each
@@ -205,15 +249,18 @@ async fn recovers_after_server_restart() {
     server.stop().await;
     server.start().await;
     for i in 0..8 {
-        store.get(&q.id).await.unwrap_or_else(|e| panic!("get {i} after a quiet restart: {e:?}"));
+        store
+            .get(&q.id)
+            .await
+            .unwrap_or_else(|e| panic!("get {i} after a quiet restart: {e:?}"));
     }
     store.close().await;
 }
 
 /// Runs the futures concurrently (so they hold distinct pooled connections).
-async fn futures_join<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output>
+async fn futures_join<F>(futs: Vec<F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();

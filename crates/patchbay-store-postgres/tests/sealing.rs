@@ -6,7 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use patchbay_core::{Key, Keyring, NewProfile, ProfileId, ProfileRepository, ProfileService, Sealer};
+use patchbay_core::{
+    Key, Keyring, NewProfile, ProfileId, ProfileRepository, ProfileService, Sealer,
+};
 use patchbay_testkit::fake::FakeConnector;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -37,8 +39,14 @@ async fn create(svc: &ProfileService, name: &str, password: &str) -> ProfileId {
 
 /// Every stored row as Postgres renders it, all columns.
 async fn raw_rows(store: &TestStore) -> String {
-    let sql = format!("SELECT t::text FROM \"{}\".profiles t", store.store.schema());
-    let rows: Vec<String> = sqlx::query_scalar(&sql).fetch_all(store.store.pool()).await.expect("raw");
+    let sql = format!(
+        "SELECT t::text FROM \"{}\".profiles t",
+        store.store.schema()
+    );
+    let rows: Vec<String> = sqlx::query_scalar(&sql)
+        .fetch_all(store.store.pool())
+        .await
+        .expect("raw");
     rows.join("\n")
 }
 
@@ -47,19 +55,30 @@ async fn stored_key_ids(store: &TestStore) -> Vec<String> {
         "SELECT v FROM \"{}\".profiles, jsonb_each_text(secrets) AS s(k, v)",
         store.store.schema()
     );
-    let envs: Vec<String> = sqlx::query_scalar(&sql).fetch_all(store.store.pool()).await.expect("raw");
-    envs.iter().map(|e| e.split('.').nth(1).expect("key id").to_owned()).collect()
+    let envs: Vec<String> = sqlx::query_scalar(&sql)
+        .fetch_all(store.store.pool())
+        .await
+        .expect("raw");
+    envs.iter()
+        .map(|e| e.split('.').nth(1).expect("key id").to_owned())
+        .collect()
 }
 
 async fn password(keyring: &Keyring, store: &TestStore, id: &ProfileId) -> String {
     let p = store.get(id).await.expect("get");
     let env = p.secrets.0.get("password").expect("sealed password");
-    keyring.open(id, "password", env).expect("open").expose_secret().to_owned()
+    keyring
+        .open(id, "password", env)
+        .expect("open")
+        .expose_secret()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_sealed_at_rest_rotated_and_resealed() {
-    let Some(store) = TestStore::new().await else { return };
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
     let store = Arc::new(store);
     let old = Key::generate();
     let keyring = Keyring::new(old.clone());
@@ -72,18 +91,27 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
     let raw = raw_rows(&store).await;
     for (id, secret) in &made {
         assert!(raw.contains(id.as_str()), "raw rows are readable");
-        assert!(!raw.contains(secret.as_str()), "a plain secret reached the row");
+        assert!(
+            !raw.contains(secret.as_str()),
+            "a plain secret reached the row"
+        );
         assert_eq!(&password(&keyring, &store, id).await, secret);
-        svc.test_profile(id, None).await.expect("probe with the right key");
+        svc.test_profile(id, None)
+            .await
+            .expect("probe with the right key");
     }
 
     // A store reconnected to the same schema reads them with the same key.
-    let again = patchbay_store_postgres::PostgresStore::connect(&common::url(), store.store.schema())
-        .await
-        .expect("reconnect");
+    let again =
+        patchbay_store_postgres::PostgresStore::connect(&common::url(), store.store.schema())
+            .await
+            .expect("reconnect");
     let p = again.get(&made[0].0).await.expect("get");
     assert_eq!(
-        keyring.open(&p.id, "password", &p.secrets.0["password"]).expect("open").expose_secret(),
+        keyring
+            .open(&p.id, "password", &p.secrets.0["password"])
+            .expect("open")
+            .expose_secret(),
         made[0].1
     );
 
@@ -94,7 +122,10 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
         .expect_err("wrong key");
     assert_eq!(err.code(), "STORAGE");
     let text = format!("{err} {err:?}");
-    assert!(text.contains(made[0].0.as_str()) && !text.contains(&made[0].1), "{text}");
+    assert!(
+        text.contains(made[0].0.as_str()) && !text.contains(&made[0].1),
+        "{text}"
+    );
 
     // Rotation: reseal rewrites every envelope with the new key.
     let new = Key::generate();
@@ -102,11 +133,17 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
     assert_eq!(svc.reseal().await.expect("reseal"), made.len());
     let ids = stored_key_ids(&store).await;
     assert_eq!(ids.len(), made.len());
-    assert!(ids.iter().all(|k| k == new.id()), "old key ids remain: {ids:?}");
+    assert!(
+        ids.iter().all(|k| k == new.id()),
+        "old key ids remain: {ids:?}"
+    );
     let only_new = Keyring::new(new);
     for (id, secret) in &made {
         assert_eq!(&password(&only_new, &store, id).await, secret);
-        service(&store, only_new.clone()).test_profile(id, None).await.expect("probe");
+        service(&store, only_new.clone())
+            .test_profile(id, None)
+            .await
+            .expect("probe");
     }
     assert!(!raw_rows(&store).await.contains(made[1].1.as_str()));
 }

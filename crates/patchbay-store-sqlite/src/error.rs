@@ -35,6 +35,13 @@ pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
 }
 
 /// A stored row that does not decode (corrupt JSON, out-of-range time).
-pub(crate) fn corrupt(id: &str, what: &str, source: impl Into<patchbay_core::error::BoxError>) -> Error {
-    Error::storage(format!("sqlite store: profile {id} has a corrupt {what}"), source)
+pub(crate) fn corrupt(
+    id: &str,
+    what: &str,
+    source: impl Into<patchbay_core::error::BoxError>,
+) -> Error {
+    Error::storage(
+        format!("sqlite store: profile {id} has a corrupt {what}"),
+        source,
+    )
 }

@@ -28,7 +28,9 @@ pub fn load_or_create(path: &Path) -> Result<Key> {
         _ => Path::new("."),
     };
     let key = Key::generate();
-    let fail = |what: &str, e: std::io::Error| Error::storage(format!("cannot {what} key file {}", path.display()), e);
+    let fail = |what: &str, e: std::io::Error| {
+        Error::storage(format!("cannot {what} key file {}", path.display()), e)
+    };
     // tempfile creates the file with mode 0600 on Unix.
     let mut tmp = tempfile::Builder::new()
         .prefix(".patchbay-key-")

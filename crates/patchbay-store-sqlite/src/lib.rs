@@ -28,6 +28,7 @@ mod error;
 pub mod key_file;
 mod migrate;
 mod queries;
+mod repository;
 mod store;
 
 pub use config::SqliteConfig;

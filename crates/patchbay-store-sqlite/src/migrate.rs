@@ -11,7 +11,11 @@ use sqlx::SqlitePool;
 use crate::error::storage;
 
 /// `(version, description, sql)`, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "profiles", include_str!("../migrations/0001_profiles.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "profiles",
+    include_str!("../migrations/0001_profiles.sql"),
+)];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
     version INTEGER NOT NULL PRIMARY KEY,
@@ -21,7 +25,10 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
 
 /// Applies every migration not yet applied. Returns how many ran.
 pub(crate) async fn run(pool: &SqlitePool) -> Result<usize> {
-    let mut conn = pool.acquire().await.map_err(|e| storage("connect for migrations", e))?;
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| storage("connect for migrations", e))?;
     sqlx::query(LEDGER)
         .execute(&mut *conn)
         .await
@@ -34,7 +41,11 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<usize> {
             .await
             .map_err(|e| storage("begin a migration", e))?;
         let outcome = apply(&mut conn, version, description, sql, latest).await;
-        let end = if matches!(outcome, Ok(true)) { "COMMIT" } else { "ROLLBACK" };
+        let end = if matches!(outcome, Ok(true)) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         let ended = sqlx::query(end).execute(&mut *conn).await;
         if outcome? {
             ended.map_err(|e| storage("commit a migration", e))?;

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::corrupt;
 
-const COLUMNS: &str = "id, name, connector, description, config, secrets, created_at, updated_at, version";
+const COLUMNS: &str =
+    "id, name, connector, description, config, secrets, created_at, updated_at, version";
 
 pub(crate) const INSERT: &str = "INSERT INTO profiles \
     (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
@@ -27,7 +28,8 @@ pub(crate) const DELETE: &str = "DELETE FROM profiles WHERE id = ?";
 
 pub(crate) const ATTACH: &str = "INSERT INTO profile_dependents (profile_id, kind, dependent_id) \
     VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
-pub(crate) const DETACH: &str = "DELETE FROM profile_dependents WHERE profile_id = ? AND kind = ? AND dependent_id = ?";
+pub(crate) const DETACH: &str =
+    "DELETE FROM profile_dependents WHERE profile_id = ? AND kind = ? AND dependent_id = ?";
 pub(crate) const DEPENDENTS: &str =
     "SELECT kind, dependent_id FROM profile_dependents WHERE profile_id = ? ORDER BY kind, dependent_id";
 
@@ -90,7 +92,8 @@ pub(crate) fn micros(t: OffsetDateTime) -> i64 {
 }
 
 fn from_micros(id: &str, us: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000).map_err(|e| corrupt(id, "timestamp", e))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .map_err(|e| corrupt(id, "timestamp", e))
 }
 
 /// Config and secrets as stored JSON text.
@@ -103,13 +106,16 @@ pub(crate) fn encode_json(profile: &Profile) -> (String, String) {
 /// A row of `COLUMNS` back into a profile.
 pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
     let id: String = row.try_get("id").map_err(|e| corrupt("?", "id", e))?;
-    let get_text = |col: &str| -> Result<String> { row.try_get(col).map_err(|e| corrupt(&id, col, e)) };
+    let get_text =
+        |col: &str| -> Result<String> { row.try_get(col).map_err(|e| corrupt(&id, col, e)) };
     let get_int = |col: &str| -> Result<i64> { row.try_get(col).map_err(|e| corrupt(&id, col, e)) };
     let config: Map<String, Value> =
         serde_json::from_str(&get_text("config")?).map_err(|e| corrupt(&id, "config", e))?;
     let secrets: BTreeMap<String, String> =
         serde_json::from_str(&get_text("secrets")?).map_err(|e| corrupt(&id, "secrets", e))?;
-    let description: Option<String> = row.try_get("description").map_err(|e| corrupt(&id, "description", e))?;
+    let description: Option<String> = row
+        .try_get("description")
+        .map_err(|e| corrupt(&id, "description", e))?;
     Ok(Profile {
         name: get_text("name")?,
         connector: get_text("connector")?,

@@ -16,7 +16,9 @@ async fn make() -> TempStore {
 }
 
 mod delegate {
-    use patchbay_core::{async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result};
+    use patchbay_core::{
+        async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    };
 
     #[async_trait]
     impl ProfileRepository for super::TempStore {

@@ -53,7 +53,13 @@ async fn sigkill_loses_no_acknowledged_create() {
     let mut acknowledged = BTreeSet::new();
     for round in 0..KILLS {
         let mut child = tokio::process::Command::new(&exe)
-            .args(["durability_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "durability_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &url)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -88,9 +94,16 @@ async fn sigkill_loses_no_acknowledged_create() {
             record(&line);
         }
         let status = child.wait().await.expect("wait");
-        assert!(!status.success(), "round {round}: the child was meant to be killed");
+        assert!(
+            !status.success(),
+            "round {round}: the child was meant to be killed"
+        );
     }
-    assert!(acknowledged.len() >= KILLS, "too few creates to judge: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= KILLS,
+        "too few creates to judge: {}",
+        acknowledged.len()
+    );
 
     let store = SqliteStore::open(&url).await.expect("reopen");
     let check: String = sqlx::query_scalar("PRAGMA integrity_check")
@@ -100,7 +113,13 @@ async fn sigkill_loses_no_acknowledged_create() {
     assert_eq!(check, "ok");
     for id in &acknowledged {
         let id = ProfileId::parse(id).expect("id");
-        store.get(&id).await.unwrap_or_else(|e| panic!("acknowledged create {id} lost: {e}"));
+        store
+            .get(&id)
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged create {id} lost: {e}"));
     }
-    eprintln!("{} acknowledged creates survived {KILLS} SIGKILLs", acknowledged.len());
+    eprintln!(
+        "{} acknowledged creates survived {KILLS} SIGKILLs",
+        acknowledged.len()
+    );
 }

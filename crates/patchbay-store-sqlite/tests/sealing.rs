@@ -45,7 +45,9 @@ fn raw_bytes(store: &SqliteStore) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 /// The key ids of every stored envelope, read from the raw rows.
@@ -56,16 +58,24 @@ async fn stored_key_ids(store: &SqliteStore) -> Vec<String> {
         .expect("raw rows");
     rows.iter()
         .flat_map(|s| {
-            let map: std::collections::BTreeMap<String, String> = serde_json::from_str(s).expect("json");
-            map.into_values().map(|env| env.split('.').nth(1).expect("key id").to_owned())
+            let map: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(s).expect("json");
+            map.into_values()
+                .map(|env| env.split('.').nth(1).expect("key id").to_owned())
         })
         .collect()
 }
 
 async fn password(svc_keyring: &Keyring, store: &SqliteStore, id: &ProfileId) -> String {
-    let p = patchbay_core::ProfileRepository::get(store, id).await.expect("get");
+    let p = patchbay_core::ProfileRepository::get(store, id)
+        .await
+        .expect("get");
     let env = p.secrets.0.get("password").expect("sealed password");
-    svc_keyring.open(id, "password", env).expect("open").expose_secret().to_owned()
+    svc_keyring
+        .open(id, "password", env)
+        .expect("open")
+        .expose_secret()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,16 +87,27 @@ async fn secrets_sealed_at_rest_and_restored() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&key_file).expect("key file created").permissions().mode();
+        let mode = std::fs::metadata(&key_file)
+            .expect("key file created")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
     let secret = sentinel();
     let svc = service(&store, keyring.clone());
     let id = create(&svc, "sealed-one", &secret).await;
-    svc.test_profile(&id, None).await.expect("probe with the right key");
-    assert!(!contains(&raw_bytes(&store), &secret), "the plain secret reached the database file");
-    assert_eq!(stored_key_ids(&store).await, [keyring.active_id().to_owned()]);
+    svc.test_profile(&id, None)
+        .await
+        .expect("probe with the right key");
+    assert!(
+        !contains(&raw_bytes(&store), &secret),
+        "the plain secret reached the database file"
+    );
+    assert_eq!(
+        stored_key_ids(&store).await,
+        [keyring.active_id().to_owned()]
+    );
 
     // An update that leaves the secret alone keeps it.
     let update = ProfileUpdate {
@@ -102,14 +123,23 @@ async fn secrets_sealed_at_rest_and_restored() {
     let (store, again) = SqliteStore::open_default(&url).await.expect("reopen");
     assert_eq!(again.active_id(), keyring.active_id());
     assert_eq!(password(&again, &store, &id).await, secret);
-    service(&store, again).test_profile(&id, None).await.expect("probe after reopen");
+    service(&store, again)
+        .test_profile(&id, None)
+        .await
+        .expect("probe after reopen");
 
     // A wrong key: a clear STORAGE error naming the profile, no secret.
     let wrong = service(&store, Keyring::ephemeral());
-    let err = wrong.test_profile(&id, None).await.expect_err("wrong key must fail");
+    let err = wrong
+        .test_profile(&id, None)
+        .await
+        .expect_err("wrong key must fail");
     assert_eq!(err.code(), "STORAGE");
     let text = format!("{err} {err:?}");
-    assert!(text.contains(id.as_str()) && !text.contains(&secret), "{text}");
+    assert!(
+        text.contains(id.as_str()) && !text.contains(&secret),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,18 +167,35 @@ async fn rotation_and_reseal() {
     let rotated = Keyring::new(new.clone()).with_older(old.clone());
     let svc = service(&store, rotated.clone());
     assert_eq!(svc.reseal().await.expect("reseal"), made.len());
-    assert_eq!(svc.reseal().await.expect("reseal again"), 0, "reseal must be idempotent");
+    assert_eq!(
+        svc.reseal().await.expect("reseal again"),
+        0,
+        "reseal must be idempotent"
+    );
     let ids = stored_key_ids(&store).await;
     assert_eq!(ids.len(), made.len());
-    assert!(ids.iter().all(|k| k == new.id()), "old key ids remain: {ids:?}");
+    assert!(
+        ids.iter().all(|k| k == new.id()),
+        "old key ids remain: {ids:?}"
+    );
 
     // Readable with the new key alone; the old key alone no longer opens them.
     let only_new = Keyring::new(new);
     let old_only = service(&store, Keyring::new(old));
     for (id, secret) in &made {
         assert_eq!(&password(&only_new, &store, id).await, secret);
-        service(&store, only_new.clone()).test_profile(id, None).await.expect("probe");
-        assert_eq!(old_only.test_profile(id, None).await.expect_err("old key").code(), "STORAGE");
+        service(&store, only_new.clone())
+            .test_profile(id, None)
+            .await
+            .expect("probe");
+        assert_eq!(
+            old_only
+                .test_profile(id, None)
+                .await
+                .expect_err("old key")
+                .code(),
+            "STORAGE"
+        );
     }
     assert!(!contains(&raw_bytes(&store), &made[0].1));
 }

@@ -3,7 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use patchbay_core::{async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result};
+use patchbay_core::{
+    async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+};
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use sqlx::Connection;
 
@@ -20,33 +22,49 @@ pub fn url() -> String {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
 }
 
 /// A fresh schema name: prefix, creation time, random suffix.
 pub fn schema_name() -> String {
-    format!("{PREFIX}{}_{}", now_secs(), &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{PREFIX}{}_{}",
+        now_secs(),
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 /// Connects to the test database, or `None` (skip) outside CI when it is
 /// unreachable; panics under `CI=true`. Drops leftovers of killed runs:
 /// schemas with our prefix created over an hour ago.
 pub async fn admin() -> Option<sqlx::PgConnection> {
-    let found = tokio::time::timeout(std::time::Duration::from_secs(5), sqlx::PgConnection::connect(&url()))
-        .await
-        .map_err(|_| "connect timed out".to_owned())
-        .and_then(|r| r.map_err(|e| e.to_string()));
+    let found = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::PgConnection::connect(&url()),
+    )
+    .await
+    .map_err(|_| "connect timed out".to_owned())
+    .and_then(|r| r.map_err(|e| e.to_string()));
     let mut conn = patchbay_testkit::net::require("PostgreSQL", HOW_TO_START, found)?;
-    let schemas: Vec<String> =
-        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'pbtest\\_%'")
-            .fetch_all(&mut conn)
-            .await
-            .expect("list schemas");
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'pbtest\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("list schemas");
     let cutoff = now_secs().saturating_sub(3600);
     for s in schemas {
-        let created = s[PREFIX.len()..].split('_').next().and_then(|t| t.parse::<u64>().ok());
+        let created = s[PREFIX.len()..]
+            .split('_')
+            .next()
+            .and_then(|t| t.parse::<u64>().ok());
         if created.is_some_and(|t| t < cutoff) {
-            let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{s}\" CASCADE")).execute(&mut conn).await;
+            let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{s}\" CASCADE"))
+                .execute(&mut conn)
+                .await;
         }
     }
     Some(conn)
@@ -64,7 +82,9 @@ impl TestStore {
         let mut config = PostgresConfig::new(url(), schema_name());
         config.max_connections = 5;
         Some(Self {
-            store: PostgresStore::connect_with(config).await.expect("connect store"),
+            store: PostgresStore::connect_with(config)
+                .await
+                .expect("connect store"),
         })
     }
 }
@@ -74,7 +94,10 @@ impl Drop for TestStore {
         // Drop the schema on a thread of its own: this may run inside a runtime.
         let (url, schema) = (url(), self.store.schema().to_owned());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
                     let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))

@@ -40,18 +40,28 @@ fn setup(rt: &tokio::runtime::Runtime) -> (ProfileService, Vec<Profile>) {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (svc, profiles) = setup(&rt);
-    let by_id: HashMap<ProfileId, Profile> = profiles.iter().map(|p| (p.id.clone(), p.clone())).collect();
-    let by_name: BTreeMap<String, ProfileId> = profiles.iter().map(|p| (p.name.clone(), p.id.clone())).collect();
+    let by_id: HashMap<ProfileId, Profile> =
+        profiles.iter().map(|p| (p.id.clone(), p.clone())).collect();
+    let by_name: BTreeMap<String, ProfileId> = profiles
+        .iter()
+        .map(|p| (p.name.clone(), p.id.clone()))
+        .collect();
     let ids: Vec<ProfileId> = profiles.iter().map(|p| p.id.clone()).collect();
     let next = AtomicUsize::new(0);
     let pick = || &ids[next.fetch_add(7919, Ordering::Relaxed) % ids.len()];
 
     let mut g = c.benchmark_group("get");
-    g.bench_function("bare_hashmap", |b| b.iter(|| black_box(by_id.get(pick()).cloned())));
+    g.bench_function("bare_hashmap", |b| {
+        b.iter(|| black_box(by_id.get(pick()).cloned()))
+    });
     g.bench_function("service_memory", |b| {
-        b.to_async(&rt).iter(|| async { black_box(svc.get(pick()).await.unwrap()) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(svc.get(pick()).await.unwrap()) })
     });
     g.finish();
 
@@ -59,14 +69,23 @@ fn bench(c: &mut Criterion) {
     let start = "profile-005000".to_owned();
     g.bench_function("bare_btreemap", |b| {
         b.iter(|| {
-            let page: Vec<Profile> = by_name.range(start.clone()..).take(100).map(|(_, id)| by_id[id].clone()).collect();
+            let page: Vec<Profile> = by_name
+                .range(start.clone()..)
+                .take(100)
+                .map(|(_, id)| by_id[id].clone())
+                .collect();
             black_box(page)
         })
     });
     let cursor = patchbay::repository::encode_cursor("profile-004999");
-    let query = ListQuery { after: Some(cursor), limit: 100, ..Default::default() };
+    let query = ListQuery {
+        after: Some(cursor),
+        limit: 100,
+        ..Default::default()
+    };
     g.bench_function("service_memory", |b| {
-        b.to_async(&rt).iter(|| async { black_box(svc.list(&query).await.unwrap()) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(svc.list(&query).await.unwrap()) })
     });
     g.finish();
 

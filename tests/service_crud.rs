@@ -11,14 +11,29 @@ use serde_json::json;
 #[tokio::test]
 async fn create_get_update_delete() {
     let (svc, _) = service();
-    let p = svc.create(new_profile("Life", ok_config("pw"))).await.unwrap();
+    let p = svc
+        .create(new_profile("Life", ok_config("pw")))
+        .await
+        .unwrap();
     assert!(p.id.as_str().starts_with("prof_"));
     assert_eq!((p.version, p.created_at), (1, p.updated_at));
     let json = serde_json::to_value(&p).unwrap();
-    for field in ["id", "name", "connector", "description", "config", "created_at", "updated_at", "version"] {
+    for field in [
+        "id",
+        "name",
+        "connector",
+        "description",
+        "config",
+        "created_at",
+        "updated_at",
+        "version",
+    ] {
         assert!(json.get(field).is_some(), "{field} missing from {json}");
     }
-    assert!(json["created_at"].as_str().unwrap().ends_with('Z'), "RFC 3339 UTC");
+    assert!(
+        json["created_at"].as_str().unwrap().ends_with('Z'),
+        "RFC 3339 UTC"
+    );
     assert_eq!(svc.get_by_name("LIFE").await.unwrap().id, p.id);
 
     let update = ProfileUpdate {
@@ -28,13 +43,24 @@ async fn create_get_update_delete() {
         version: Some(1),
     };
     let p2 = svc.update(&p.id, update).await.unwrap();
-    assert_eq!((p2.name.as_str(), p2.description.as_deref(), p2.version), ("life-2", None, 2));
+    assert_eq!(
+        (p2.name.as_str(), p2.description.as_deref(), p2.version),
+        ("life-2", None, 2)
+    );
     assert!(!p2.config.contains_key("port"), "null removes a field");
     assert!(p2.updated_at >= p.updated_at && p2.created_at == p.created_at);
 
-    let stale = ProfileUpdate { description: Some(Some("late".into())), version: Some(1), ..Default::default() };
+    let stale = ProfileUpdate {
+        description: Some(Some("late".into())),
+        version: Some(1),
+        ..Default::default()
+    };
     match svc.update(&p.id, stale).await.unwrap_err() {
-        Error::VersionConflict { expected: 1, actual: 2, .. } => {}
+        Error::VersionConflict {
+            expected: 1,
+            actual: 2,
+            ..
+        } => {}
         other => panic!("{other:?}"),
     }
     svc.delete(&p.id).await.unwrap();
@@ -44,27 +70,45 @@ async fn create_get_update_delete() {
 #[tokio::test]
 async fn in_use_profiles_cannot_be_deleted() {
     let (svc, _) = service();
-    let p = svc.create(new_profile("used", ok_config("pw"))).await.unwrap();
+    let p = svc
+        .create(new_profile("used", ok_config("pw")))
+        .await
+        .unwrap();
     let table = Dependent::new("connection_table", "orders");
     svc.attach(&p.id, &table).await.unwrap();
     let err = svc.delete(&p.id).await.unwrap_err();
     assert_eq!(err.code(), "PROFILE_IN_USE");
-    assert_eq!(err.details()["dependents"], json!([{ "kind": "connection_table", "id": "orders" }]));
+    assert_eq!(
+        err.details()["dependents"],
+        json!([{ "kind": "connection_table", "id": "orders" }])
+    );
     assert_eq!(svc.dependents(&p.id).await.unwrap(), [table.clone()]);
     assert!(svc.detach(&p.id, &table).await.unwrap());
     svc.delete(&p.id).await.unwrap();
     let bad = Dependent::new("", "x");
-    let other = svc.create(new_profile("other", ok_config("pw"))).await.unwrap();
-    assert_eq!(svc.attach(&other.id, &bad).await.unwrap_err().code(), "VALIDATION_FAILED");
+    let other = svc
+        .create(new_profile("other", ok_config("pw")))
+        .await
+        .unwrap();
+    assert_eq!(
+        svc.attach(&other.id, &bad).await.unwrap_err().code(),
+        "VALIDATION_FAILED"
+    );
 }
 
 #[tokio::test]
 async fn list_filters_and_pages() {
     let (svc, _) = service();
     for i in 0..7 {
-        svc.create(new_profile(&format!("svc-{i}"), ok_config("pw"))).await.unwrap();
+        svc.create(new_profile(&format!("svc-{i}"), ok_config("pw")))
+            .await
+            .unwrap();
     }
-    let mut q = ListQuery { name_prefix: Some("SVC-".into()), limit: 3, ..Default::default() };
+    let mut q = ListQuery {
+        name_prefix: Some("SVC-".into()),
+        limit: 3,
+        ..Default::default()
+    };
     let mut names = Vec::new();
     loop {
         let page = svc.list(&q).await.unwrap();
@@ -74,8 +118,14 @@ async fn list_filters_and_pages() {
             None => break,
         }
     }
-    assert_eq!(names, (0..7).map(|i| format!("svc-{i}")).collect::<Vec<_>>());
-    let q = ListQuery { connector: Some("kafka".into()), ..Default::default() };
+    assert_eq!(
+        names,
+        (0..7).map(|i| format!("svc-{i}")).collect::<Vec<_>>()
+    );
+    let q = ListQuery {
+        connector: Some("kafka".into()),
+        ..Default::default()
+    };
     assert!(svc.list(&q).await.unwrap().items.is_empty());
 }
 
@@ -85,7 +135,10 @@ async fn connectors_publish_schemas_with_secrets_marked() {
     let infos = svc.connectors();
     assert_eq!(infos.len(), 1);
     let fake = &infos[0];
-    assert_eq!((fake.kind.as_str(), fake.secret_fields.as_slice()), ("fake", &["password".to_owned()][..]));
+    assert_eq!(
+        (fake.kind.as_str(), fake.secret_fields.as_slice()),
+        ("fake", &["password".to_owned()][..])
+    );
     assert_eq!(fake.schema["properties"]["password"]["writeOnly"], true);
     assert_eq!(fake.schema["additionalProperties"], false);
     assert_eq!(fake.autocomplete_types, ["things"]);
@@ -95,12 +148,25 @@ async fn connectors_publish_schemas_with_secrets_marked() {
 async fn reseal_moves_every_secret_to_the_active_key() {
     let old = Key::generate();
     let fake = FakeConnector::default();
-    let svc = builder(&fake).sealer(Keyring::new(old.clone())).build().unwrap();
+    let svc = builder(&fake)
+        .sealer(Keyring::new(old.clone()))
+        .build()
+        .unwrap();
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(svc.create(new_profile(&format!("rs-{i}"), ok_config(&format!("pw-{i}")))).await.unwrap().id);
+        ids.push(
+            svc.create(new_profile(
+                &format!("rs-{i}"),
+                ok_config(&format!("pw-{i}")),
+            ))
+            .await
+            .unwrap()
+            .id,
+        );
     }
-    svc.create(new_profile("no-secret", json!({ "host": "127.0.0.1" }))).await.unwrap();
+    svc.create(new_profile("no-secret", json!({ "host": "127.0.0.1" })))
+        .await
+        .unwrap();
     let new = Key::generate();
     let rotated = Keyring::new(new.clone()).with_older(old);
     let svc2 = patchbay::ProfileService::builder(svc.repository().clone())
@@ -114,9 +180,18 @@ async fn reseal_moves_every_secret_to_the_active_key() {
     for (i, id) in ids.iter().enumerate() {
         let stored = svc2.get(id).await.unwrap();
         let envelope = &stored.secrets.0["password"];
-        assert!(envelope.starts_with(&format!("pbs1.{}.", new.id())), "{envelope}");
+        assert!(
+            envelope.starts_with(&format!("pbs1.{}.", new.id())),
+            "{envelope}"
+        );
         assert_eq!(stored.version, 1, "reseal is not a user-visible change");
         use patchbay::secrecy::ExposeSecret;
-        assert_eq!(only_new.open(id, "password", envelope).unwrap().expose_secret(), format!("pw-{i}"));
+        assert_eq!(
+            only_new
+                .open(id, "password", envelope)
+                .unwrap()
+                .expose_secret(),
+            format!("pw-{i}")
+        );
     }
 }

@@ -18,7 +18,10 @@ fn sleeping(ms: u64) -> serde_json::Value {
 #[tokio::test]
 async fn success_reports_latency_and_version() {
     let (svc, fake) = service();
-    let report = svc.test_config(&new_profile("t", sleeping(30)), None).await.unwrap();
+    let report = svc
+        .test_config(&new_profile("t", sleeping(30)), None)
+        .await
+        .unwrap();
     assert!(report.success);
     assert!(report.details.latency_ms >= 25, "{report:?}");
     assert_eq!(report.details.version.as_deref(), Some("fake-1.0"));
@@ -33,34 +36,55 @@ async fn a_connector_that_ignores_the_deadline_is_cut_off() {
     let (svc, _) = service();
     let start = Instant::now();
     let err = svc
-        .test_config(&new_profile("t", sleeping(5_000)), Some(Duration::from_millis(400)))
+        .test_config(
+            &new_profile("t", sleeping(5_000)),
+            Some(Duration::from_millis(400)),
+        )
         .await
         .unwrap_err();
     let took = start.elapsed();
-    let Error::ConnectionFailed(f) = err else { panic!("{err:?}") };
+    let Error::ConnectionFailed(f) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(f.reason, FailureReason::Timeout);
     assert!(f.latency_ms.unwrap() >= 400);
-    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(600), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_millis(600),
+        "{took:?}"
+    );
 }
 
 #[tokio::test]
 async fn requested_deadlines_are_capped() {
     let fake = FakeConnector::default();
-    let svc = builder(&fake).max_probe_timeout(Duration::from_millis(300)).build().unwrap();
+    let svc = builder(&fake)
+        .max_probe_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let start = Instant::now();
     let err = svc
-        .test_config(&new_profile("t", sleeping(5_000)), Some(Duration::from_secs(3600)))
+        .test_config(
+            &new_profile("t", sleeping(5_000)),
+            Some(Duration::from_secs(3600)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ConnectionFailed(ref f) if f.reason == FailureReason::Timeout));
-    assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_probes_are_limited() {
     let fake = FakeConnector::default();
     let svc = builder(&fake).max_concurrent_probes(2).build().unwrap();
-    let p = svc.create(new_profile("busy", sleeping(150))).await.unwrap();
+    let p = svc
+        .create(new_profile("busy", sleeping(150)))
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let (svc, id) = (svc.clone(), p.id.clone());
@@ -83,11 +107,21 @@ async fn waiting_for_a_slot_counts_against_the_deadline() {
     let running = tokio::spawn(async move { svc2.test_config(&hog, None).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let err = svc
-        .test_config(&new_profile("t", sleeping(0)), Some(Duration::from_millis(200)))
+        .test_config(
+            &new_profile("t", sleeping(0)),
+            Some(Duration::from_millis(200)),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::ConnectionFailed(ref f) if f.reason == FailureReason::Timeout), "{err:?}");
-    assert_eq!(fake.calls.started.load(Ordering::SeqCst), 1, "the queued probe never ran");
+    assert!(
+        matches!(err, Error::ConnectionFailed(ref f) if f.reason == FailureReason::Timeout),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.calls.started.load(Ordering::SeqCst),
+        1,
+        "the queued probe never ran"
+    );
     running.abort();
 }
 
@@ -96,21 +130,36 @@ async fn forbidden_targets_are_refused_before_the_connector_runs() {
     let (svc, fake) = strict_service();
     for host in ["127.0.0.1", "localhost", "10.1.2.3", "::1"] {
         let config = json!({ "host": host, "port": 5432 });
-        let err = svc.test_config(&new_profile("t", config), None).await.unwrap_err();
+        let err = svc
+            .test_config(&new_profile("t", config), None)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "TARGET_FORBIDDEN", "{host}: {err:?}");
         assert!(err.details()["address"].is_string());
     }
     let (default_policy, default_fake) = service();
     for host in ["169.254.169.254", "::ffff:169.254.169.254"] {
         let config = json!({ "host": host, "port": 80 });
-        let err = default_policy.test_config(&new_profile("t", config), None).await.unwrap_err();
+        let err = default_policy
+            .test_config(&new_profile("t", config), None)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "TARGET_FORBIDDEN", "{host}");
     }
     // Saved profiles and autocomplete go through the same gate.
-    let p = svc.create(new_profile("saved", ok_config("pw"))).await.unwrap();
-    assert_eq!(svc.test_profile(&p.id, None).await.unwrap_err().code(), "TARGET_FORBIDDEN");
+    let p = svc
+        .create(new_profile("saved", ok_config("pw")))
+        .await
+        .unwrap();
+    assert_eq!(
+        svc.test_profile(&p.id, None).await.unwrap_err().code(),
+        "TARGET_FORBIDDEN"
+    );
     let q = AutocompleteQuery::new("things");
-    assert_eq!(svc.autocomplete(&p.id, &q).await.unwrap_err().code(), "TARGET_FORBIDDEN");
+    assert_eq!(
+        svc.autocomplete(&p.id, &q).await.unwrap_err().code(),
+        "TARGET_FORBIDDEN"
+    );
     assert_eq!(fake.calls.started.load(Ordering::SeqCst), 0);
     assert_eq!(default_fake.calls.started.load(Ordering::SeqCst), 0);
 }
@@ -119,8 +168,13 @@ async fn forbidden_targets_are_refused_before_the_connector_runs() {
 async fn unresolvable_hosts_are_classified_dns() {
     let (svc, fake) = service();
     let config = json!({ "host": "no-such-host.invalid", "port": 5432 });
-    let err = svc.test_config(&new_profile("t", config), None).await.unwrap_err();
-    let Error::ConnectionFailed(f) = err else { panic!("{err:?}") };
+    let err = svc
+        .test_config(&new_profile("t", config), None)
+        .await
+        .unwrap_err();
+    let Error::ConnectionFailed(f) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(f.reason, FailureReason::Dns);
     assert!(f.message.contains("no-such-host.invalid"));
     assert_eq!(fake.calls.started.load(Ordering::SeqCst), 0);
@@ -129,18 +183,36 @@ async fn unresolvable_hosts_are_classified_dns() {
 #[tokio::test]
 async fn autocomplete_dispatches_by_type() {
     let (svc, _) = service();
-    let p = svc.create(new_profile("ac", ok_config("pw"))).await.unwrap();
+    let p = svc
+        .create(new_profile("ac", ok_config("pw")))
+        .await
+        .unwrap();
     let mut q = AutocompleteQuery::new("things");
     q.prefix = Some("x".into());
     q.limit = 2;
     let got = svc.autocomplete(&p.id, &q).await.unwrap();
-    assert_eq!(got.iter().map(|s| s.value.as_str()).collect::<Vec<_>>(), ["xthing0", "xthing1"]);
+    assert_eq!(
+        got.iter().map(|s| s.value.as_str()).collect::<Vec<_>>(),
+        ["xthing0", "xthing1"]
+    );
     assert_eq!(serde_json::to_value(&got[0]).unwrap()["type"], "thing");
-    let err = svc.autocomplete(&p.id, &AutocompleteQuery::new("tables")).await.unwrap_err();
+    let err = svc
+        .autocomplete(&p.id, &AutocompleteQuery::new("tables"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "UNSUPPORTED");
     assert!(err.to_string().contains("things"), "{err}");
     q.limit = 0;
-    assert_eq!(svc.autocomplete(&p.id, &q).await.unwrap_err().code(), "VALIDATION_FAILED");
+    assert_eq!(
+        svc.autocomplete(&p.id, &q).await.unwrap_err().code(),
+        "VALIDATION_FAILED"
+    );
     let missing = patchbay::ProfileId::generate();
-    assert_eq!(svc.autocomplete(&missing, &AutocompleteQuery::new("things")).await.unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(
+        svc.autocomplete(&missing, &AutocompleteQuery::new("things"))
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
 }

@@ -16,7 +16,10 @@ const SENTINEL: &str = "S3NTINEL-7f1c9e";
 
 fn setup() -> (patchbay::ProfileService, Keyring) {
     let keyring = Keyring::ephemeral();
-    let svc = builder(&FakeConnector::default()).sealer(keyring.clone()).build().unwrap();
+    let svc = builder(&FakeConnector::default())
+        .sealer(keyring.clone())
+        .build()
+        .unwrap();
     (svc, keyring)
 }
 
@@ -61,44 +64,91 @@ async fn sentinel_never_appears_in_output_debug_errors_or_logs() {
         svc.test_profile(&p.id, None).await.unwrap_err(),
         svc.test_config(&new, None).await.unwrap_err(),
     ] {
-        let Error::ConnectionFailed(f) = &err else { panic!("{err:?}") };
+        let Error::ConnectionFailed(f) = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(f.reason, FailureReason::Auth);
-        assert_eq!(f.message, "password '****' rejected for 127.0.0.1", "scrubbed, not dropped");
+        assert_eq!(
+            f.message, "password '****' rejected for 127.0.0.1",
+            "scrubbed, not dropped"
+        );
         outputs.push(format!("{err} {err:?} {}", err.details()));
     }
-    let update = ProfileUpdate { config: Some(json!({ "port": 10 })), ..Default::default() };
+    let update = ProfileUpdate {
+        config: Some(json!({ "port": 10 })),
+        ..Default::default()
+    };
     outputs.push(format!("{:?}", svc.update(&p.id, update).await.unwrap()));
     outputs.push(String::from_utf8(logs.0.lock().unwrap().clone()).unwrap());
-    assert!(outputs.last().unwrap().contains("probe failed"), "logs were captured");
+    assert!(
+        outputs.last().unwrap().contains("probe failed"),
+        "logs were captured"
+    );
     for (i, out) in outputs.iter().enumerate() {
-        assert!(!out.contains(SENTINEL), "output #{i} leaks the secret: {out}");
+        assert!(
+            !out.contains(SENTINEL),
+            "output #{i} leaks the secret: {out}"
+        );
     }
-    assert_eq!(serde_json::to_value(&p).unwrap()["secret_fields"], json!(["password"]));
+    assert_eq!(
+        serde_json::to_value(&p).unwrap()["secret_fields"],
+        json!(["password"])
+    );
 }
 
 #[tokio::test]
 async fn secrets_are_sealed_and_listed_by_name_only() {
     let (svc, keyring) = setup();
-    let p = svc.create(new_profile("sealed", ok_config(SENTINEL))).await.unwrap();
+    let p = svc
+        .create(new_profile("sealed", ok_config(SENTINEL)))
+        .await
+        .unwrap();
     assert_eq!(p.secret_fields(), ["password"]);
     assert!(!p.config.contains_key("password"));
     let stored = svc.repository().get(&p.id).await.unwrap();
     let envelope = &stored.secrets.0["password"];
     assert!(envelope.starts_with("pbs1.") && !envelope.contains(SENTINEL));
-    assert_eq!(keyring.open(&p.id, "password", envelope).unwrap().expose_secret(), SENTINEL);
+    assert_eq!(
+        keyring
+            .open(&p.id, "password", envelope)
+            .unwrap()
+            .expose_secret(),
+        SENTINEL
+    );
 }
 
 #[tokio::test]
 async fn update_keeps_omitted_secret_and_null_removes_it() {
     let (svc, keyring) = setup();
-    let p = svc.create(new_profile("keep", ok_config(SENTINEL))).await.unwrap();
-    let update = ProfileUpdate { config: Some(json!({ "port": 99 })), version: Some(1), ..Default::default() };
+    let p = svc
+        .create(new_profile("keep", ok_config(SENTINEL)))
+        .await
+        .unwrap();
+    let update = ProfileUpdate {
+        config: Some(json!({ "port": 99 })),
+        version: Some(1),
+        ..Default::default()
+    };
     let p2 = svc.update(&p.id, update).await.unwrap();
     assert_eq!((p2.version, p2.config["port"].as_u64()), (2, Some(99)));
     let stored = svc.repository().get(&p.id).await.unwrap();
-    assert_eq!(keyring.open(&p.id, "password", &stored.secrets.0["password"]).unwrap().expose_secret(), SENTINEL);
-    let remove = ProfileUpdate { config: Some(json!({ "password": null })), ..Default::default() };
-    assert!(svc.update(&p.id, remove).await.unwrap().secret_fields().is_empty());
+    assert_eq!(
+        keyring
+            .open(&p.id, "password", &stored.secrets.0["password"])
+            .unwrap()
+            .expose_secret(),
+        SENTINEL
+    );
+    let remove = ProfileUpdate {
+        config: Some(json!({ "password": null })),
+        ..Default::default()
+    };
+    assert!(svc
+        .update(&p.id, remove)
+        .await
+        .unwrap()
+        .secret_fields()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -108,28 +158,53 @@ async fn env_and_file_references_resolve_only_at_probe_time() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "resolved-from-file").unwrap();
     let file_ref = format!("{{{{ file:{} }}}}", file.path().display());
-    for (name, reference) in [("env-ref", "{{ env:PATCHBAY_TEST_REF_PW }}".to_owned()), ("file-ref", file_ref)] {
+    for (name, reference) in [
+        ("env-ref", "{{ env:PATCHBAY_TEST_REF_PW }}".to_owned()),
+        ("file-ref", file_ref),
+    ] {
         let mut config = ok_config(&reference);
         config["mode"] = json!("leaky_auth_failure");
         let p = svc.create(new_profile(name, config)).await.unwrap();
         // Stored as the reference, not the value.
         let stored = svc.repository().get(&p.id).await.unwrap();
-        assert_eq!(keyring.open(&p.id, "password", &stored.secrets.0["password"]).unwrap().expose_secret(), reference);
+        assert_eq!(
+            keyring
+                .open(&p.id, "password", &stored.secrets.0["password"])
+                .unwrap()
+                .expose_secret(),
+            reference
+        );
         // Resolved for the probe: the connector saw the value (and the
         // service scrubbed it from the message it echoed).
-        let Error::ConnectionFailed(f) = svc.test_profile(&p.id, None).await.unwrap_err() else { panic!() };
-        assert_eq!(f.message, "password '****' rejected for 127.0.0.1", "{name}");
+        let Error::ConnectionFailed(f) = svc.test_profile(&p.id, None).await.unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            f.message, "password '****' rejected for 127.0.0.1",
+            "{name}"
+        );
     }
 }
 
 #[tokio::test]
 async fn unresolvable_reference_names_the_field() {
     let (svc, _) = setup();
-    let p = svc.create(new_profile("missing-env", ok_config("{{ env:PATCHBAY_TEST_UNSET_VAR }}"))).await.unwrap();
+    let p = svc
+        .create(new_profile(
+            "missing-env",
+            ok_config("{{ env:PATCHBAY_TEST_UNSET_VAR }}"),
+        ))
+        .await
+        .unwrap();
     match svc.test_profile(&p.id, None).await.unwrap_err() {
         Error::Validation(v) => {
             assert_eq!(v.0[0].path, "/config/password");
-            assert!(v.0[0].message.contains("PATCHBAY_TEST_UNSET_VAR is not set"), "{v}");
+            assert!(
+                v.0[0]
+                    .message
+                    .contains("PATCHBAY_TEST_UNSET_VAR is not set"),
+                "{v}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -138,12 +213,21 @@ async fn unresolvable_reference_names_the_field() {
 #[tokio::test]
 async fn wrong_key_is_a_clear_storage_error() {
     let (svc, _) = setup();
-    let p = svc.create(new_profile("wrong-key", ok_config(SENTINEL))).await.unwrap();
+    let p = svc
+        .create(new_profile("wrong-key", ok_config(SENTINEL)))
+        .await
+        .unwrap();
     // Same store contents, a service with another (random) key.
     let repo = svc.repository().clone();
-    let other = patchbay::ProfileService::builder(repo).connector(FakeConnector::default()).build().unwrap();
+    let other = patchbay::ProfileService::builder(repo)
+        .connector(FakeConnector::default())
+        .build()
+        .unwrap();
     let err = other.test_profile(&p.id, None).await.unwrap_err();
     assert_eq!(err.code(), "STORAGE");
     let text = err.to_string();
-    assert!(text.contains(p.id.as_str()) && text.contains("password") && !text.contains(SENTINEL), "{text}");
+    assert!(
+        text.contains(p.id.as_str()) && text.contains("password") && !text.contains(SENTINEL),
+        "{text}"
+    );
 }

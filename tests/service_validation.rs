@@ -25,30 +25,82 @@ async fn reports_every_problem_at_once() {
     };
     let errors = fields(svc.create(bad).await.unwrap_err());
     let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
-    for expected in ["/name", "/description", "/config/host", "/config/port", "/config/password", "/config"] {
-        assert!(paths.contains(&expected), "{expected} missing from {errors:?}");
+    for expected in [
+        "/name",
+        "/description",
+        "/config/host",
+        "/config/port",
+        "/config/password",
+        "/config",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {errors:?}"
+        );
     }
-    let unknown = errors.iter().find(|(p, _)| p == "/config").expect("unknown field error");
-    assert!(unknown.1.contains("colour"), "the unknown field is named: {unknown:?}");
-    let secret = errors.iter().find(|(p, _)| p == "/config/password").unwrap();
-    assert!(!secret.1.contains("42"), "a secret's value is not quoted: {secret:?}");
-    assert!(svc.list(&ListQuery::default()).await.unwrap().items.is_empty(), "nothing stored");
+    let unknown = errors
+        .iter()
+        .find(|(p, _)| p == "/config")
+        .expect("unknown field error");
+    assert!(
+        unknown.1.contains("colour"),
+        "the unknown field is named: {unknown:?}"
+    );
+    let secret = errors
+        .iter()
+        .find(|(p, _)| p == "/config/password")
+        .unwrap();
+    assert!(
+        !secret.1.contains("42"),
+        "a secret's value is not quoted: {secret:?}"
+    );
+    assert!(
+        svc.list(&ListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
 async fn missing_required_field_and_non_object_config() {
     let (svc, _) = service();
-    let errors = fields(svc.create(new_profile("a", json!({ "port": 1 }))).await.unwrap_err());
-    assert!(errors.iter().any(|(p, m)| p == "/config" && m.contains("host")), "{errors:?}");
-    let errors = fields(svc.create(new_profile("a", json!([1, 2]))).await.unwrap_err());
-    assert_eq!(errors, [("/config".to_owned(), "must be an object".to_owned())]);
+    let errors = fields(
+        svc.create(new_profile("a", json!({ "port": 1 })))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(p, m)| p == "/config" && m.contains("host")),
+        "{errors:?}"
+    );
+    let errors = fields(
+        svc.create(new_profile("a", json!([1, 2])))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        errors,
+        [("/config".to_owned(), "must be an object".to_owned())]
+    );
 }
 
 #[tokio::test]
 async fn connector_specific_checks_are_included() {
     let (svc, _) = service();
-    let errors = fields(svc.create(new_profile("a", json!({ "host": "", "port": 0 }))).await.unwrap_err());
-    assert!(errors.iter().any(|(p, _)| p == "/config/host"), "{errors:?}");
+    let errors = fields(
+        svc.create(new_profile("a", json!({ "host": "", "port": 0 })))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        errors.iter().any(|(p, _)| p == "/config/host"),
+        "{errors:?}"
+    );
 }
 
 #[tokio::test]
@@ -63,24 +115,45 @@ async fn unknown_connector_has_its_own_code() {
 #[tokio::test]
 async fn malformed_secret_references_are_rejected() {
     let (svc, _) = service();
-    for (value, needle) in [("{{ env: }}", "scheme"), ("{{ vault:kv/x }}", "vault"), ("{{ nope", "{{")] {
-        let errors = fields(svc.create(new_profile("a", ok_config(value))).await.unwrap_err());
-        assert!(errors.iter().any(|(p, m)| p == "/config/password" && m.contains(needle)), "{value}: {errors:?}");
+    for (value, needle) in [
+        ("{{ env: }}", "scheme"),
+        ("{{ vault:kv/x }}", "vault"),
+        ("{{ nope", "{{"),
+    ] {
+        let errors = fields(
+            svc.create(new_profile("a", ok_config(value)))
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|(p, m)| p == "/config/password" && m.contains(needle)),
+            "{value}: {errors:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn names_are_unique_in_any_case() {
     let (svc, _) = service();
-    svc.create(new_profile("Prod-Kafka", ok_config("pw"))).await.unwrap();
-    let err = svc.create(new_profile("prod-kafka", ok_config("pw"))).await.unwrap_err();
+    svc.create(new_profile("Prod-Kafka", ok_config("pw")))
+        .await
+        .unwrap();
+    let err = svc
+        .create(new_profile("prod-kafka", ok_config("pw")))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ALREADY_EXISTS");
 }
 
 #[tokio::test]
 async fn invalid_update_changes_nothing() {
     let (svc, _) = service();
-    let p = svc.create(new_profile("upd", ok_config("pw"))).await.unwrap();
+    let p = svc
+        .create(new_profile("upd", ok_config("pw")))
+        .await
+        .unwrap();
     let update = ProfileUpdate {
         name: Some("bad name".into()),
         config: Some(json!({ "port": "x", "extra": 1 })),
@@ -95,7 +168,10 @@ async fn invalid_update_changes_nothing() {
 async fn list_limits_are_checked() {
     let (svc, _) = service();
     for limit in [0, 1001] {
-        let q = ListQuery { limit, ..Default::default() };
+        let q = ListQuery {
+            limit,
+            ..Default::default()
+        };
         assert_eq!(svc.list(&q).await.unwrap_err().code(), "VALIDATION_FAILED");
     }
 }

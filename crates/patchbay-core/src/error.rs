@@ -272,6 +272,11 @@ impl ProbeFailure {
 
 impl std::fmt::Display for ProbeFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "connection failed ({}): {}", self.reason.as_str(), self.message)
+        write!(
+            f,
+            "connection failed ({}): {}",
+            self.reason.as_str(),
+            self.message
+        )
     }
 }

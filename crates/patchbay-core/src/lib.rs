@@ -27,8 +27,8 @@ pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
 pub use service::{
-    ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT,
-    DEFAULT_PROBE_TIMEOUT,
+    ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES,
+    DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
 
 /// Re-exported so connectors and hosts use the same versions.

@@ -120,7 +120,11 @@ pub struct Profile {
     pub config: Map<String, Value>,
     /// Secret fields, sealed. Stores persist them; responses carry only
     /// their names, as `secret_fields`.
-    #[serde(rename = "secret_fields", serialize_with = "secret_names", skip_deserializing)]
+    #[serde(
+        rename = "secret_fields",
+        serialize_with = "secret_names",
+        skip_deserializing
+    )]
     pub secrets: SealedSecrets,
     /// Creation time (UTC).
     #[serde(with = "time::serde::rfc3339")]
@@ -200,7 +204,9 @@ impl fmt::Debug for ProfileUpdate {
     }
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 

@@ -49,7 +49,8 @@ impl ConnectorRegistry {
     /// `Validation` when its schema does not compile.
     pub fn register(&mut self, connector: Arc<dyn Connector>) -> Result<()> {
         let schema = ConfigSchema::compile(connector.config_schema())?;
-        self.entries.insert(connector.kind(), Registered { connector, schema });
+        self.entries
+            .insert(connector.kind(), Registered { connector, schema });
         Ok(())
     }
 

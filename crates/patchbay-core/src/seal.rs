@@ -89,10 +89,9 @@ impl Key {
     /// # Errors
     /// `Validation` when unset or malformed (the message names the variable).
     pub fn from_env(var: &str) -> Result<Self> {
-        let text = Zeroizing::new(
-            std::env::var(var)
-                .map_err(|_| Error::invalid("/key", format!("environment variable {var} is not set")))?,
-        );
+        let text = Zeroizing::new(std::env::var(var).map_err(|_| {
+            Error::invalid("/key", format!("environment variable {var} is not set"))
+        })?);
         Self::from_base64(&text)
             .map_err(|_| Error::invalid("/key", format!("{var} must hold base64 of 32 bytes")))
     }
@@ -102,12 +101,15 @@ impl Key {
     /// # Errors
     /// `Storage` when unreadable, `Validation` when malformed.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::storage(format!("cannot read key file {}", path.display()), e))?,
-        );
+        let text =
+            Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                Error::storage(format!("cannot read key file {}", path.display()), e)
+            })?);
         Self::from_base64(&text).map_err(|_| {
-            Error::invalid("/key", format!("{} must hold base64 of 32 bytes", path.display()))
+            Error::invalid(
+                "/key",
+                format!("{} must hold base64 of 32 bytes", path.display()),
+            )
         })
     }
 
@@ -124,7 +126,9 @@ impl Key {
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -189,13 +193,19 @@ impl Sealer for Keyring {
             msg: secret.expose_secret().as_bytes(),
             aad: &aad,
         };
-        let ciphertext = cipher.encrypt(&nonce, payload).map_err(|_| Error::Storage {
-            message: format!("cannot seal field {field} of profile {profile}"),
-            source: None,
-        })?;
+        let ciphertext = cipher
+            .encrypt(&nonce, payload)
+            .map_err(|_| Error::Storage {
+                message: format!("cannot seal field {field} of profile {profile}"),
+                source: None,
+            })?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ciphertext);
-        Ok(format!("{PREFIX}.{}.{}", self.active.id, URL_SAFE_NO_PAD.encode(blob)))
+        Ok(format!(
+            "{PREFIX}.{}.{}",
+            self.active.id,
+            URL_SAFE_NO_PAD.encode(blob)
+        ))
     }
 
     fn open(&self, profile: &ProfileId, field: &str, envelope: &str) -> Result<SecretString> {
@@ -218,7 +228,13 @@ impl Sealer for Keyring {
         let aad = aad(profile, field);
         let plain = Zeroizing::new(
             cipher
-                .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+                .decrypt(
+                    Nonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: &aad,
+                    },
+                )
                 .map_err(|_| fail(format!("the envelope does not authenticate with key {kid}")))?,
         );
         let text = std::str::from_utf8(&plain).map_err(|_| fail("not UTF-8".into()))?;
@@ -240,16 +256,25 @@ mod tests {
         let old = Keyring::ephemeral();
         let env = old.seal(&id, "password", &"s3cret".into()).unwrap();
         assert!(!env.contains("s3cret"));
-        assert_eq!(old.open(&id, "password", &env).unwrap().expose_secret(), "s3cret");
+        assert_eq!(
+            old.open(&id, "password", &env).unwrap().expose_secret(),
+            "s3cret"
+        );
         // Bound to profile and field.
         assert!(old.open(&id, "other", &env).is_err());
         assert!(old.open(&ProfileId::generate(), "password", &env).is_err());
         // Rotation: a new keyring with the old key retired still opens.
         let new = Keyring::ephemeral().with_older(old.active.clone());
         assert!(new.needs_reseal(&env));
-        assert_eq!(new.open(&id, "password", &env).unwrap().expose_secret(), "s3cret");
+        assert_eq!(
+            new.open(&id, "password", &env).unwrap().expose_secret(),
+            "s3cret"
+        );
         // A keyring without the key names the profile and field, and no secret.
-        let err = Keyring::ephemeral().open(&id, "password", &env).unwrap_err().to_string();
+        let err = Keyring::ephemeral()
+            .open(&id, "password", &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(id.as_str()) && err.contains("password") && !err.contains("s3cret"));
     }
 

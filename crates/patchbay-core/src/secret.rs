@@ -23,10 +23,14 @@ impl SecretRef {
             .strip_suffix("}}")
             .map(str::trim);
         let Some(inner) = inner else {
-            return Some(Err("a reference must be written {{ scheme:argument }}".into()));
+            return Some(Err(
+                "a reference must be written {{ scheme:argument }}".into()
+            ));
         };
         let Some((scheme, argument)) = inner.split_once(':') else {
-            return Some(Err("a reference must be written {{ scheme:argument }}".into()));
+            return Some(Err(
+                "a reference must be written {{ scheme:argument }}".into()
+            ));
         };
         let (scheme, argument) = (scheme.trim(), argument.trim());
         if scheme.is_empty()
@@ -108,7 +112,9 @@ mod tests {
         assert_eq!(SecretRef::parse("hunter2"), None);
         let r = SecretRef::parse("{{ env:PG_PASS }}").unwrap().unwrap();
         assert_eq!((r.scheme.as_str(), r.argument.as_str()), ("env", "PG_PASS"));
-        let r = SecretRef::parse("{{file:/run/secrets/x}}").unwrap().unwrap();
+        let r = SecretRef::parse("{{file:/run/secrets/x}}")
+            .unwrap()
+            .unwrap();
         assert_eq!(r.argument, "/run/secrets/x");
         assert!(SecretRef::parse("{{ nope }}").unwrap().is_err());
         assert!(SecretRef::parse("{{ env: }}").unwrap().is_err());

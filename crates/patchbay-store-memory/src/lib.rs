@@ -12,7 +12,9 @@ use std::sync::{PoisonError, RwLock};
 use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
-use patchbay_core::{Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result};
+use patchbay_core::{
+    Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+};
 
 /// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
 #[derive(Debug, Default)]
@@ -62,7 +64,11 @@ impl ProfileRepository for MemoryStore {
     }
 
     async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.read().profiles.get(id).cloned().ok_or_else(|| not_found(id))
+        self.read()
+            .profiles
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found(id))
     }
 
     async fn get_by_name(&self, name: &str) -> Result<Profile> {
@@ -76,7 +82,11 @@ impl ProfileRepository for MemoryStore {
 
     async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
-        let prefix = query.name_prefix.as_deref().map(name_key).unwrap_or_default();
+        let prefix = query
+            .name_prefix
+            .as_deref()
+            .map(name_key)
+            .unwrap_or_default();
         let start = match &query.after {
             Some(c) => Bound::Excluded(decode_cursor(c)?.max(prefix.clone())),
             None => Bound::Included(prefix.clone()),
@@ -99,14 +109,21 @@ impl ProfileRepository for MemoryStore {
             items.push(p.clone());
         }
         let next_cursor = more
-            .then(|| items.last().map(|p: &Profile| encode_cursor(&name_key(&p.name))))
+            .then(|| {
+                items
+                    .last()
+                    .map(|p: &Profile| encode_cursor(&name_key(&p.name)))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }
 
     async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
         let mut s = self.write();
-        let current = s.profiles.get(&profile.id).ok_or_else(|| not_found(&profile.id))?;
+        let current = s
+            .profiles
+            .get(&profile.id)
+            .ok_or_else(|| not_found(&profile.id))?;
         if current.version != expected_version {
             return Err(Error::VersionConflict {
                 id: profile.id.to_string(),
@@ -147,7 +164,10 @@ impl ProfileRepository for MemoryStore {
         if !s.profiles.contains_key(id) {
             return Err(not_found(id));
         }
-        s.dependents.entry(id.clone()).or_default().insert(dependent.clone());
+        s.dependents
+            .entry(id.clone())
+            .or_default()
+            .insert(dependent.clone());
         Ok(())
     }
 
@@ -156,7 +176,9 @@ impl ProfileRepository for MemoryStore {
         if !s.profiles.contains_key(id) {
             return Err(not_found(id));
         }
-        Ok(s.dependents.get_mut(id).is_some_and(|d| d.remove(dependent)))
+        Ok(s.dependents
+            .get_mut(id)
+            .is_some_and(|d| d.remove(dependent)))
     }
 
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
@@ -164,7 +186,10 @@ impl ProfileRepository for MemoryStore {
         if !s.profiles.contains_key(id) {
             return Err(not_found(id));
         }
-        Ok(s.dependents.get(id).map(|d| d.iter().cloned().collect()).unwrap_or_default())
+        Ok(s.dependents
+            .get(id)
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default())
     }
 }
 

@@ -23,7 +23,10 @@ pub fn schema_is_valid(connector: &dyn Connector) {
         "{} schema is not a valid JSON Schema",
         connector.kind()
     );
-    assert!(jsonschema::validator_for(&schema).is_ok(), "schema does not compile");
+    assert!(
+        jsonschema::validator_for(&schema).is_ok(),
+        "schema does not compile"
+    );
     assert_eq!(schema["type"], "object", "config must be an object");
     assert_eq!(
         schema["additionalProperties"],
@@ -32,7 +35,10 @@ pub fn schema_is_valid(connector: &dyn Connector) {
     );
     for field in patchbay_core::schema::secret_fields(&schema) {
         let ty = &schema["properties"][&field]["type"];
-        let is_string = ty == "string" || ty.as_array().is_some_and(|t| t.iter().any(|t| t == "string"));
+        let is_string = ty == "string"
+            || ty
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "string"));
         assert!(is_string, "secret field {field} must be a string");
     }
 }
@@ -56,14 +62,20 @@ fn service(connector: Arc<dyn Connector>) -> ProfileService {
 }
 
 fn assert_clean(what: &str, text: &str, sentinel: &str) {
-    assert!(!text.contains(sentinel), "the secret leaked into {what}: {text}");
+    assert!(
+        !text.contains(sentinel),
+        "the secret leaked into {what}: {text}"
+    );
 }
 
 /// Saves `config` (which holds `sentinel` in a secret field), then tests and
 /// autocompletes through the service: the sentinel appears in no serialized
 /// profile, list, `Debug` string, report, error message or error details.
 pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, sentinel: &str) {
-    assert!(config.to_string().contains(sentinel), "the config must hold the sentinel");
+    assert!(
+        config.to_string().contains(sentinel),
+        "the config must hold the sentinel"
+    );
     let kind = connector.kind();
     let types = connector.autocomplete_types();
     let svc = service(connector);
@@ -75,16 +87,31 @@ pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, 
     };
     assert_clean("NewProfile Debug", &format!("{new:?}"), sentinel);
     let profile = svc.create(new.clone()).await.expect("create");
-    assert_clean("profile JSON", &serde_json::to_string(&profile).expect("json"), sentinel);
+    assert_clean(
+        "profile JSON",
+        &serde_json::to_string(&profile).expect("json"),
+        sentinel,
+    );
     assert_clean("profile Debug", &format!("{profile:?}"), sentinel);
     let stored = svc.get(&profile.id).await.expect("get");
-    assert_clean("stored secrets", &format!("{:?}", stored.secrets.0), sentinel);
+    assert_clean(
+        "stored secrets",
+        &format!("{:?}", stored.secrets.0),
+        sentinel,
+    );
     let page = svc.list(&Default::default()).await.expect("list");
-    assert_clean("list", &serde_json::to_string(&page.items).expect("json"), sentinel);
+    assert_clean(
+        "list",
+        &serde_json::to_string(&page.items).expect("json"),
+        sentinel,
+    );
     let mut outputs = vec![render(svc.test_profile(&profile.id, None).await)];
     outputs.push(render(svc.test_config(&new, None).await));
     for t in types.iter().copied().chain(["no-such-type"]) {
-        outputs.push(render(svc.autocomplete(&profile.id, &AutocompleteQuery::new(t)).await));
+        outputs.push(render(
+            svc.autocomplete(&profile.id, &AutocompleteQuery::new(t))
+                .await,
+        ));
     }
     for (i, out) in outputs.iter().enumerate() {
         assert_clean(&format!("probe output #{i}"), out, sentinel);
@@ -102,14 +129,22 @@ fn render<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 /// itself returns `timeout` by `deadline` (+10 %), without the service's cut.
 pub async fn deadline_is_honoured(connector: &dyn Connector, config: Value, budget: Duration) {
     let start = Instant::now();
-    let result = connector.test(&ResolvedConfig::new(config), start + budget).await;
+    let result = connector
+        .test(&ResolvedConfig::new(config), start + budget)
+        .await;
     let took = start.elapsed();
     match result {
         Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Timeout, "{f}"),
         other => panic!("expected a timeout failure, got {other:?}"),
     }
-    assert!(took >= budget.mul_f64(0.9), "gave up early: {took:?} of {budget:?}");
-    assert!(took <= budget.mul_f64(1.1) + Duration::from_millis(50), "overran: {took:?} of {budget:?}");
+    assert!(
+        took >= budget.mul_f64(0.9),
+        "gave up early: {took:?} of {budget:?}"
+    );
+    assert!(
+        took <= budget.mul_f64(1.1) + Duration::from_millis(50),
+        "overran: {took:?} of {budget:?}"
+    );
 }
 
 /// With `config` pointing at a closed loopback port, the connector reports
@@ -117,7 +152,10 @@ pub async fn deadline_is_honoured(connector: &dyn Connector, config: Value, budg
 pub async fn refused_is_fast(connector: &dyn Connector, config: Value) {
     let start = Instant::now();
     let result = connector
-        .test(&ResolvedConfig::new(config), start + Duration::from_secs(10))
+        .test(
+            &ResolvedConfig::new(config),
+            start + Duration::from_secs(10),
+        )
         .await;
     let took = start.elapsed();
     match result {

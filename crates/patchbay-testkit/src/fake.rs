@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use patchbay_core::schema::schema_for;
 use patchbay_core::{
-    async_trait, AutocompleteQuery, Connector, Endpoint, Error, FailureReason, FieldError, ResolvedConfig,
-    Result, Secret, Suggestion, TestReport,
+    async_trait, AutocompleteQuery, Connector, Endpoint, Error, FailureReason, FieldError,
+    ResolvedConfig, Result, Secret, Suggestion, TestReport,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -95,7 +95,11 @@ impl FakeConnector {
             Mode::Ok => {}
             Mode::Sleep => tokio::time::sleep(Duration::from_millis(cfg.sleep_ms)).await,
             Mode::LeakyAuthFailure => {
-                let pw = cfg.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+                let pw = cfg
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default();
                 return Err(Error::connection_failed(
                     FailureReason::Auth,
                     format!("password '{pw}' rejected for {}", cfg.host),

@@ -55,7 +55,11 @@ pub fn in_ci() -> bool {
 /// For tests that need a live service: returns the value when it is there;
 /// when it is not, panics under `CI=true` (with `how_to_start`) and
 /// otherwise prints why the test is skipped and returns `None`.
-pub fn require<T, E: std::fmt::Display>(service: &str, how_to_start: &str, found: Result<T, E>) -> Option<T> {
+pub fn require<T, E: std::fmt::Display>(
+    service: &str,
+    how_to_start: &str,
+    found: Result<T, E>,
+) -> Option<T> {
     match found {
         Ok(v) => Some(v),
         Err(e) if in_ci() => panic!("{service} is required when CI=true but unreachable: {e}. Start it with: {how_to_start}"),

@@ -40,7 +40,10 @@ pub fn fixture(name: &str, connector: &str) -> Profile {
 
 /// A random name prefix so cases never collide.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 /// Created profiles read back exactly, by id and by name in any case.
@@ -48,8 +51,18 @@ pub async fn create_then_get(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("Create"), "fake");
     repo.create(&p).await.expect("create");
     assert_eq!(repo.get(&p.id).await.expect("get"), p);
-    assert_eq!(repo.get_by_name(&p.name.to_uppercase()).await.expect("by name"), p);
-    assert_eq!(repo.get_by_name(&p.name.to_lowercase()).await.expect("by name"), p);
+    assert_eq!(
+        repo.get_by_name(&p.name.to_uppercase())
+            .await
+            .expect("by name"),
+        p
+    );
+    assert_eq!(
+        repo.get_by_name(&p.name.to_lowercase())
+            .await
+            .expect("by name"),
+        p
+    );
 }
 
 /// A profile without description and with an empty config round-trips too.
@@ -66,10 +79,16 @@ pub async fn minimal_profile_round_trips(repo: &dyn ProfileRepository) {
 pub async fn missing_is_not_found(repo: &dyn ProfileRepository) {
     let id = ProfileId::generate();
     assert!(matches!(repo.get(&id).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.get_by_name(&unique("nobody")).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.get_by_name(&unique("nobody")).await,
+        Err(Error::NotFound(_))
+    ));
     assert!(matches!(repo.delete(&id).await, Err(Error::NotFound(_))));
     let p = fixture("x", "fake");
-    assert!(matches!(repo.update(&Profile { id, ..p }, 1).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.update(&Profile { id, ..p }, 1).await,
+        Err(Error::NotFound(_))
+    ));
 }
 
 /// Names are unique ignoring ASCII case; the loser stores nothing.
@@ -78,7 +97,10 @@ pub async fn duplicate_names_in_any_case(repo: &dyn ProfileRepository) {
     repo.create(&fixture(&name, "fake")).await.expect("first");
     for variant in [name.clone(), name.to_uppercase(), name.to_lowercase()] {
         let p = fixture(&variant, "fake");
-        assert!(matches!(repo.create(&p).await, Err(Error::AlreadyExists { .. })), "{variant}");
+        assert!(
+            matches!(repo.create(&p).await, Err(Error::AlreadyExists { .. })),
+            "{variant}"
+        );
         assert!(matches!(repo.get(&p.id).await, Err(Error::NotFound(_))));
     }
 }
@@ -120,7 +142,9 @@ pub async fn list_paginates_in_name_order(repo: &dyn ProfileRepository) {
 pub async fn list_filters(repo: &dyn ProfileRepository) {
     let prefix = unique("filt");
     for (i, c) in ["kafka", "postgres", "kafka"].iter().enumerate() {
-        repo.create(&fixture(&format!("{prefix}-{i}"), c)).await.expect("create");
+        repo.create(&fixture(&format!("{prefix}-{i}"), c))
+            .await
+            .expect("create");
     }
     let page = repo
         .list(&ListQuery {
@@ -166,7 +190,11 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
     stale.description = Some("lost update".into());
     stale.version = 2;
     match repo.update(&stale, 1).await {
-        Err(Error::VersionConflict { expected: 1, actual: 2, .. }) => {}
+        Err(Error::VersionConflict {
+            expected: 1,
+            actual: 2,
+            ..
+        }) => {}
         other => panic!("expected VersionConflict, got {other:?}"),
     }
     assert_eq!(repo.get(&p.id).await.expect("get"), next);
@@ -174,19 +202,30 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
 
 /// Renames keep uniqueness and free the old name.
 pub async fn rename_keeps_names_unique(repo: &dyn ProfileRepository) {
-    let (a, b) = (fixture(&unique("ren-a"), "fake"), fixture(&unique("ren-b"), "fake"));
+    let (a, b) = (
+        fixture(&unique("ren-a"), "fake"),
+        fixture(&unique("ren-b"), "fake"),
+    );
     repo.create(&a).await.expect("a");
     repo.create(&b).await.expect("b");
     let mut clash = a.clone();
     clash.name = b.name.to_uppercase();
     clash.version = 2;
-    assert!(matches!(repo.update(&clash, 1).await, Err(Error::AlreadyExists { .. })));
+    assert!(matches!(
+        repo.update(&clash, 1).await,
+        Err(Error::AlreadyExists { .. })
+    ));
     let mut renamed = a.clone();
     renamed.name = unique("ren-c");
     renamed.version = 2;
     repo.update(&renamed, 1).await.expect("rename");
-    assert!(matches!(repo.get_by_name(&a.name).await, Err(Error::NotFound(_))));
-    repo.create(&fixture(&a.name, "fake")).await.expect("old name is free");
+    assert!(matches!(
+        repo.get_by_name(&a.name).await,
+        Err(Error::NotFound(_))
+    ));
+    repo.create(&fixture(&a.name, "fake"))
+        .await
+        .expect("old name is free");
     // A case-only rename of oneself is allowed.
     let mut recase = renamed.clone();
     recase.name = renamed.name.to_uppercase();
@@ -201,7 +240,9 @@ pub async fn delete_removes(repo: &dyn ProfileRepository) {
     repo.delete(&p.id).await.expect("delete");
     assert!(matches!(repo.get(&p.id).await, Err(Error::NotFound(_))));
     assert!(matches!(repo.delete(&p.id).await, Err(Error::NotFound(_))));
-    repo.create(&fixture(&p.name, "fake")).await.expect("name reusable");
+    repo.create(&fixture(&p.name, "fake"))
+        .await
+        .expect("name reusable");
 }
 
 /// Attach is idempotent, detach reports whether it removed, dependents are
@@ -209,25 +250,42 @@ pub async fn delete_removes(repo: &dyn ProfileRepository) {
 pub async fn dependents_block_delete(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("deps"), "fake");
     repo.create(&p).await.expect("create");
-    let (t2, t1) = (Dependent::new("connection_table", "t2"), Dependent::new("connection_table", "t1"));
+    let (t2, t1) = (
+        Dependent::new("connection_table", "t2"),
+        Dependent::new("connection_table", "t1"),
+    );
     let pipe = Dependent::new("pipeline", "p1");
     for d in [&t2, &t1, &pipe, &t1] {
         repo.attach(&p.id, d).await.expect("attach");
     }
-    assert_eq!(repo.dependents(&p.id).await.expect("deps"), [t1.clone(), t2.clone(), pipe.clone()]);
+    assert_eq!(
+        repo.dependents(&p.id).await.expect("deps"),
+        [t1.clone(), t2.clone(), pipe.clone()]
+    );
     match repo.delete(&p.id).await {
-        Err(Error::InUse { dependents, .. }) => assert_eq!(dependents, [t1.clone(), t2.clone(), pipe.clone()]),
+        Err(Error::InUse { dependents, .. }) => {
+            assert_eq!(dependents, [t1.clone(), t2.clone(), pipe.clone()])
+        }
         other => panic!("expected InUse, got {other:?}"),
     }
-    assert!(repo.get(&p.id).await.is_ok(), "an in-use profile was deleted");
+    assert!(
+        repo.get(&p.id).await.is_ok(),
+        "an in-use profile was deleted"
+    );
     assert!(repo.detach(&p.id, &t1).await.expect("detach"));
     assert!(!repo.detach(&p.id, &t1).await.expect("detach twice"));
     assert!(repo.detach(&p.id, &t2).await.expect("detach"));
     assert!(repo.detach(&p.id, &pipe).await.expect("detach"));
     repo.delete(&p.id).await.expect("delete once free");
     let missing = ProfileId::generate();
-    assert!(matches!(repo.attach(&missing, &t1).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.dependents(&missing).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.attach(&missing, &t1).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.dependents(&missing).await,
+        Err(Error::NotFound(_))
+    ));
 }
 
 /// 50 concurrent creates of one name in different cases: exactly one wins.
@@ -236,7 +294,11 @@ pub async fn concurrent_creates_one_wins(repo: Arc<dyn ProfileRepository>) {
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let repo = repo.clone();
-            let n = if i % 2 == 0 { name.to_uppercase() } else { name.clone() };
+            let n = if i % 2 == 0 {
+                name.to_uppercase()
+            } else {
+                name.clone()
+            };
             tokio::spawn(async move { repo.create(&fixture(&n, "fake")).await })
         })
         .collect();
@@ -283,17 +345,29 @@ pub async fn delete_races_attach(repo: Arc<dyn ProfileRepository>, rounds: usize
         let p = fixture(&format!("{prefix}-{round}"), "fake");
         repo.create(&p).await.expect("create");
         let dep = Dependent::new("connection_table", format!("t{round}"));
-        let (r1, r2, id1, id2, d) = (repo.clone(), repo.clone(), p.id.clone(), p.id.clone(), dep.clone());
+        let (r1, r2, id1, id2, d) = (
+            repo.clone(),
+            repo.clone(),
+            p.id.clone(),
+            p.id.clone(),
+            dep.clone(),
+        );
         let del = tokio::spawn(async move { r1.delete(&id1).await });
         let att = tokio::spawn(async move { r2.attach(&id2, &d).await });
         let (del, att) = (del.await.expect("task"), att.await.expect("task"));
         match (&del, &att) {
             (Ok(()), Err(Error::NotFound(_))) => {
-                assert!(matches!(repo.dependents(&p.id).await, Err(Error::NotFound(_))));
+                assert!(matches!(
+                    repo.dependents(&p.id).await,
+                    Err(Error::NotFound(_))
+                ));
             }
             (Err(Error::InUse { dependents, .. }), Ok(())) => {
                 assert_eq!(dependents, std::slice::from_ref(&dep));
-                assert_eq!(repo.dependents(&p.id).await.expect("deps"), [dep.clone()]);
+                assert_eq!(
+                    repo.dependents(&p.id).await.expect("deps"),
+                    std::slice::from_ref(&dep)
+                );
             }
             other => panic!("round {round}: impossible outcome {other:?}"),
         }

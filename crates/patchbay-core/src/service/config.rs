@@ -17,7 +17,12 @@ pub(super) type PlainSecrets = BTreeMap<String, SecretString>;
 
 impl ProfileService {
     /// Every problem with `config` for this connector, paths under `/config`.
-    pub(super) fn check_config(&self, reg: &Registered, config: &Value, errors: &mut Vec<FieldError>) {
+    pub(super) fn check_config(
+        &self,
+        reg: &Registered,
+        config: &Value,
+        errors: &mut Vec<FieldError>,
+    ) {
         let Some(map) = config.as_object() else {
             errors.push(FieldError::new("/config", "must be an object"));
             return;
@@ -32,12 +37,12 @@ impl ProfileService {
             };
             match SecretRef::parse(value) {
                 Some(Err(why)) => errors.push(FieldError::new(format!("/config/{field}"), why)),
-                Some(Ok(r)) if !self.inner.resolver.supports(&r.scheme) => errors.push(
-                    FieldError::new(
+                Some(Ok(r)) if !self.inner.resolver.supports(&r.scheme) => {
+                    errors.push(FieldError::new(
                         format!("/config/{field}"),
                         format!("unknown secret reference scheme {:?}", r.scheme),
-                    ),
-                ),
+                    ))
+                }
                 _ => {}
             }
         }
@@ -79,7 +84,10 @@ impl ProfileService {
     pub(super) fn join(public: &Map<String, Value>, secrets: &PlainSecrets) -> Value {
         let mut full = public.clone();
         for (field, value) in secrets {
-            full.insert(field.clone(), Value::String(value.expose_secret().to_owned()));
+            full.insert(
+                field.clone(),
+                Value::String(value.expose_secret().to_owned()),
+            );
         }
         Value::Object(full)
     }

@@ -12,7 +12,8 @@ use crate::repository::{Dependent, ListQuery, Page, MAX_PAGE_SIZE};
 /// Timestamps are kept to the microsecond, the finest every store can hold.
 fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
-    t.replace_microsecond(t.microsecond()).expect("valid microsecond")
+    t.replace_microsecond(t.microsecond())
+        .expect("valid microsecond")
 }
 
 impl ProfileService {
@@ -118,7 +119,10 @@ impl ProfileService {
                     next.secrets = self.seal(id, &secrets)?;
                 }
             } else {
-                errors.push(FieldError::new("/config", "must be an object (a JSON merge patch)"));
+                errors.push(FieldError::new(
+                    "/config",
+                    "must be an object (a JSON merge patch)",
+                ));
             }
         }
         ValidationErrors(errors).into_result()?;
@@ -197,7 +201,12 @@ impl ProfileService {
 
     async fn reseal_one(&self, mut profile: Profile) -> Result<bool> {
         for _ in 0..5 {
-            if !profile.secrets.0.values().any(|e| self.inner.sealer.needs_reseal(e)) {
+            if !profile
+                .secrets
+                .0
+                .values()
+                .any(|e| self.inner.sealer.needs_reseal(e))
+            {
                 return Ok(false);
             }
             let secrets = self.open(&profile)?;
@@ -205,7 +214,9 @@ impl ProfileService {
             next.secrets = self.seal(&profile.id, &secrets)?;
             match self.inner.repo.update(&next, profile.version).await {
                 Ok(()) => return Ok(true),
-                Err(Error::VersionConflict { .. }) => profile = self.inner.repo.get(&profile.id).await?,
+                Err(Error::VersionConflict { .. }) => {
+                    profile = self.inner.repo.get(&profile.id).await?
+                }
                 Err(Error::NotFound(_)) => return Ok(false),
                 Err(e) => return Err(e),
             }

@@ -27,7 +27,11 @@ impl ProfileService {
     /// # Errors
     /// `UnknownConnector`; `Validation`; `TargetForbidden`; `ConnectionFailed`
     /// with a classified reason (`timeout` at the deadline).
-    pub async fn test_config(&self, new: &NewProfile, timeout: Option<Duration>) -> Result<TestReport> {
+    pub async fn test_config(
+        &self,
+        new: &NewProfile,
+        timeout: Option<Duration>,
+    ) -> Result<TestReport> {
         let reg = self.inner.registry.get(&new.connector)?;
         let mut errors = Vec::new();
         if !new.name.is_empty() {
@@ -37,9 +41,13 @@ impl ProfileService {
         ValidationErrors(errors).into_result()?;
         let (public, secrets) = Self::split(reg, new.config.clone());
         let connector = &reg.connector;
-        self.probe(reg, &public, secrets, timeout, |config, deadline| async move {
-            connector.test(&config, deadline).await
-        })
+        self.probe(
+            reg,
+            &public,
+            secrets,
+            timeout,
+            |config, deadline| async move { connector.test(&config, deadline).await },
+        )
         .await
     }
 
@@ -47,14 +55,22 @@ impl ProfileService {
     ///
     /// # Errors
     /// As [`test_config`](Self::test_config), plus `NotFound`.
-    pub async fn test_profile(&self, id: &ProfileId, timeout: Option<Duration>) -> Result<TestReport> {
+    pub async fn test_profile(
+        &self,
+        id: &ProfileId,
+        timeout: Option<Duration>,
+    ) -> Result<TestReport> {
         let profile = self.inner.repo.get(id).await?;
         let reg = self.inner.registry.get(&profile.connector)?;
         let secrets = self.open(&profile)?;
         let connector = &reg.connector;
-        self.probe(reg, &profile.config, secrets, timeout, |config, deadline| async move {
-            connector.test(&config, deadline).await
-        })
+        self.probe(
+            reg,
+            &profile.config,
+            secrets,
+            timeout,
+            |config, deadline| async move { connector.test(&config, deadline).await },
+        )
         .await
     }
 
@@ -63,7 +79,11 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `Unsupported` for a type the connector does not serve;
     /// `Validation` for a limit outside 1..=1000; probe errors as for tests.
-    pub async fn autocomplete(&self, id: &ProfileId, query: &AutocompleteQuery) -> Result<Vec<Suggestion>> {
+    pub async fn autocomplete(
+        &self,
+        id: &ProfileId,
+        query: &AutocompleteQuery,
+    ) -> Result<Vec<Suggestion>> {
         if query.limit == 0 || query.limit > MAX_SUGGESTION_LIMIT {
             return Err(Error::invalid("/limit", "must be between 1 and 1000"));
         }
@@ -117,7 +137,10 @@ impl ProfileService {
             let _permit = timeout_at(deadline, self.inner.probes.acquire())
                 .await
                 .map_err(|_| {
-                    timeout_error(format!("no probe slot became free within {} ms", budget.as_millis()))
+                    timeout_error(format!(
+                        "no probe slot became free within {} ms",
+                        budget.as_millis()
+                    ))
                 })?
                 .expect("the semaphore is never closed");
             // A little grace so the connector's own, more precise, timeout
@@ -137,7 +160,12 @@ impl ProfileService {
 
     /// Resolves every endpoint and checks each address; DNS failures are
     /// classified `dns`.
-    async fn check_policy(&self, endpoints: &[Endpoint], deadline: Instant, budget: Duration) -> Result<()> {
+    async fn check_policy(
+        &self,
+        endpoints: &[Endpoint],
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<()> {
         for ep in endpoints {
             let target = ep.to_string();
             let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
@@ -151,7 +179,10 @@ impl ProfileService {
                     ))
                 })?
                 .map_err(|e| {
-                    Error::connection_failed(FailureReason::Dns, format!("cannot resolve {}: {e}", ep.host))
+                    Error::connection_failed(
+                        FailureReason::Dns,
+                        format!("cannot resolve {}: {e}", ep.host),
+                    )
                 })?;
             for addr in addrs {
                 if !self.inner.policy.permits(addr.ip(), addr.port()) {

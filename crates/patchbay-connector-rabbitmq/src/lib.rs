@@ -1,0 +1,67 @@
+//! RabbitMQ (AMQP 0-9-1) connector for patchbay: a JSON Schema config (host,
+//! port, virtual host, user, password, TLS) and a connection test that logs
+//! in, opens the virtual host and reports the broker's version from its
+//! connection properties. No autocomplete: AMQP 0-9-1 cannot list queues or
+//! exchanges (that is the management HTTP API's job).
+//!
+//! ```
+//! use patchbay_connector_rabbitmq::RabbitMqConnector;
+//! use patchbay_core::Connector;
+//! assert_eq!(RabbitMqConnector.kind(), "rabbitmq");
+//! assert!(RabbitMqConnector.autocomplete_types().is_empty());
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod probe;
+mod tls;
+
+use patchbay_core::schema::schema_for;
+use patchbay_core::{
+    async_trait, Connector, Endpoint, Error, FieldError, ResolvedConfig, Result, TestReport,
+};
+use serde_json::Value;
+use tokio::time::Instant;
+
+pub use config::RabbitMqConfig;
+
+/// The `rabbitmq` connector. Stateless: every test opens one connection and
+/// closes it before returning.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RabbitMqConnector;
+
+#[async_trait]
+impl Connector for RabbitMqConnector {
+    fn kind(&self) -> &'static str {
+        "rabbitmq"
+    }
+
+    fn description(&self) -> &'static str {
+        "RabbitMQ or another AMQP 0-9-1 broker"
+    }
+
+    fn config_schema(&self) -> Value {
+        schema_for::<RabbitMqConfig>()
+    }
+
+    fn check(&self, config: &Value) -> Vec<FieldError> {
+        // Shape errors are the schema's job; only check what parses.
+        match serde_json::from_value::<RabbitMqConfig>(config.clone()) {
+            Ok(c) => config::check(&c),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn endpoints(&self, config: &ResolvedConfig) -> Result<Vec<Endpoint>> {
+        let config: RabbitMqConfig = config.parse()?;
+        let ep = config
+            .endpoint()
+            .ok_or_else(|| Error::invalid("/config/host", "not a host name or IP address"))?;
+        Ok(vec![ep])
+    }
+
+    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: RabbitMqConfig = config.parse()?;
+        probe::test(&config, deadline).await
+    }
+}

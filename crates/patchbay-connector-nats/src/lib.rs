@@ -1,0 +1,85 @@
+//! NATS connector for patchbay: a JSON Schema config (servers,
+//! user/password, token or `.creds`, TLS), a connection test reporting the
+//! server's version from its INFO, and JetStream autocomplete of `streams`
+//! and `subjects`.
+//!
+//! ```
+//! use patchbay_connector_nats::NatsConnector;
+//! use patchbay_core::Connector;
+//! assert_eq!(NatsConnector.autocomplete_types(), ["streams", "subjects"]);
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod connect;
+mod jetstream;
+mod probe;
+
+use patchbay_core::schema::schema_for;
+use patchbay_core::{
+    async_trait, AutocompleteQuery, Connector, Endpoint, Error, FieldError, ResolvedConfig, Result,
+    Suggestion, TestReport,
+};
+use serde_json::Value;
+use tokio::time::Instant;
+
+pub use config::NatsConfig;
+
+/// The `nats` connector. Stateless: every call opens one connection and
+/// closes it before returning.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NatsConnector;
+
+#[async_trait]
+impl Connector for NatsConnector {
+    fn kind(&self) -> &'static str {
+        "nats"
+    }
+
+    fn description(&self) -> &'static str {
+        "NATS, with JetStream streams and subjects"
+    }
+
+    fn config_schema(&self) -> Value {
+        schema_for::<NatsConfig>()
+    }
+
+    fn autocomplete_types(&self) -> &'static [&'static str] {
+        &["streams", "subjects"]
+    }
+
+    fn check(&self, config: &Value) -> Vec<FieldError> {
+        // Shape errors are the schema's job; only check what parses.
+        match serde_json::from_value::<NatsConfig>(config.clone()) {
+            Ok(c) => config::check(&c),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn endpoints(&self, config: &ResolvedConfig) -> Result<Vec<Endpoint>> {
+        let config: NatsConfig = config.parse()?;
+        let eps = config.endpoints();
+        if eps.len() != config.servers.len() || eps.is_empty() {
+            return Err(Error::invalid(
+                "/config/servers",
+                "every server must be host:port",
+            ));
+        }
+        Ok(eps)
+    }
+
+    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: NatsConfig = config.parse()?;
+        probe::test(&config, deadline).await
+    }
+
+    async fn autocomplete(
+        &self,
+        config: &ResolvedConfig,
+        query: &AutocompleteQuery,
+        deadline: Instant,
+    ) -> Result<Vec<Suggestion>> {
+        let config: NatsConfig = config.parse()?;
+        jetstream::suggest(&config, query, deadline).await
+    }
+}

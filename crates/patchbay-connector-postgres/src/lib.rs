@@ -64,7 +64,7 @@ impl Connector for PostgresConnector {
         let config: SqlConfig = config.parse()?;
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
-        let options = connect_options(&config, &target);
+        let options = connect_options(&config, &target, limits.remaining());
         let (full, latency_ms) = with_connection(&options, &target, &limits, failure_reason, |c| {
             server_version(c, limits)
         })
@@ -87,7 +87,7 @@ impl Connector for PostgresConnector {
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
         let request = catalog::Request::new(query)?;
-        let options = connect_options(&config, &target);
+        let options = connect_options(&config, &target, limits.remaining());
         with_connection(&options, &target, &limits, failure_reason, |c| {
             Box::pin(request.run(c))
         })

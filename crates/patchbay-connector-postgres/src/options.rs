@@ -1,5 +1,7 @@
 //! sqlx connect options from the config, and SQLSTATE classification.
 
+use std::time::Duration;
+
 use patchbay_connector_sql::{SqlConfig, TlsMode, APPLICATION_NAME};
 use patchbay_core::{Endpoint, FailureReason};
 use sqlx::error::DatabaseError;
@@ -9,7 +11,16 @@ use sqlx::ConnectOptions;
 /// The connect options of one probe: everything from the config (the PG*
 /// variables and `.pgpass` of the host process are not consulted for the
 /// host, port, user, password or database), probe statements not logged.
-pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> PgConnectOptions {
+///
+/// `statement_timeout` is set to `budget`: a probe that gives up at its
+/// deadline only drops the socket, and a backend busy with a statement
+/// (say, waiting for a lock in `pg_total_relation_size`) would not notice
+/// until the statement ends. The server now ends it by then.
+pub fn connect_options(
+    config: &SqlConfig,
+    target: &Endpoint,
+    budget: Duration,
+) -> PgConnectOptions {
     let ssl_mode = match config.tls_mode {
         TlsMode::Disable => PgSslMode::Disable,
         TlsMode::Prefer => PgSslMode::Prefer,
@@ -28,7 +39,8 @@ pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> PgConnectOption
         .ssl_mode(ssl_mode)
         .application_name(APPLICATION_NAME)
         // One connection, a handful of statements: nothing worth caching.
-        .statement_cache_capacity(0);
+        .statement_cache_capacity(0)
+        .options([("statement_timeout", budget.as_millis().max(1))]);
     if let Some(pem) = &config.ca_certificate {
         options = options.ssl_root_cert_from_pem(pem.as_bytes().to_vec());
     }

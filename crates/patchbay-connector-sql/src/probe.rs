@@ -43,6 +43,11 @@ impl Limits {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// Time left until the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
     fn budget_ms(&self, until: Instant) -> u128 {
         until.saturating_duration_since(self.start).as_millis()
     }

@@ -1,0 +1,5 @@
+//! Request handlers: parse, one call into `ProfileService`, render.
+
+pub(crate) mod meta;
+pub(crate) mod probes;
+pub(crate) mod profiles;

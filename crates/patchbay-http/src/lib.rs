@@ -1,0 +1,33 @@
+//! HTTP adapter for patchbay: the connection-profiles REST API as an axum
+//! [`Router`](axum::Router) that a host mounts where it likes, with its
+//! OpenAPI 3.1 document at `/openapi.json`.
+//!
+//! The adapter is thin: it parses, makes one call into
+//! [`ProfileService`](patchbay_core::ProfileService) and renders. Successes
+//! are `{"data": …}`; every error is `{"error": {"code", "message",
+//! "details"}}` with the core's stable codes (see [`status_for`]).
+//!
+//! ```no_run
+//! # async fn demo(service: patchbay_core::ProfileService) -> std::io::Result<()> {
+//! let app = axum::Router::new().nest(
+//!     "/api/v1",
+//!     patchbay_http::HttpApi::new(service).mount_path("/api/v1").into_router(),
+//! );
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod extract;
+mod handlers;
+mod openapi;
+mod render;
+mod router;
+mod shutdown;
+
+pub use error::{codes, status_for, ApiError};
+pub use render::ProfileView;
+pub use router::{router, HttpApi, DEFAULT_BODY_LIMIT};
+pub use shutdown::shutdown_signal;

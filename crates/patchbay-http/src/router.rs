@@ -1,0 +1,126 @@
+//! The router a host mounts where it likes, and its builder.
+
+use std::any::Any;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use patchbay_core::ProfileService;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::handlers::{meta, probes, profiles};
+
+/// Default largest request body: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub service: ProfileService,
+    pub openapi: Bytes,
+    pub body_limit: usize,
+}
+
+/// Builds the connection-profiles API over a [`ProfileService`].
+///
+/// ```no_run
+/// # fn demo(service: patchbay_core::ProfileService) {
+/// let api = patchbay_http::HttpApi::new(service).mount_path("/api/v1").into_router();
+/// let app: axum::Router = axum::Router::new().nest("/api/v1", api);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpApi {
+    service: ProfileService,
+    body_limit: usize,
+    mount_path: Option<String>,
+}
+
+impl HttpApi {
+    /// An API over `service` with the default body limit.
+    pub fn new(service: ProfileService) -> Self {
+        Self {
+            service,
+            body_limit: DEFAULT_BODY_LIMIT,
+            mount_path: None,
+        }
+    }
+
+    /// Largest accepted request body, in bytes (default 64 KiB); larger ones
+    /// get 413 `PAYLOAD_TOO_LARGE`.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Where the host mounts the router, such as `/api/v1`: the OpenAPI
+    /// document lists it as its server so clients resolve paths correctly.
+    pub fn mount_path(mut self, path: impl Into<String>) -> Self {
+        self.mount_path = Some(path.into());
+        self
+    }
+
+    /// The OpenAPI 3.1 document the router serves at `/openapi.json`.
+    pub fn openapi(&self) -> serde_json::Value {
+        crate::openapi::document(&self.service, self.mount_path.as_deref())
+    }
+
+    /// The router. Its paths are relative: nest it under the mount path.
+    pub fn into_router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        let openapi = serde_json::to_vec(&self.openapi()).unwrap_or_default();
+        let state = AppState {
+            service: self.service,
+            openapi: Bytes::from(openapi),
+            body_limit: self.body_limit,
+        };
+        Router::new()
+            .route(
+                "/connection_profiles",
+                get(profiles::list).post(profiles::create),
+            )
+            .route(
+                "/connection_profiles/test",
+                axum::routing::post(probes::test_config),
+            )
+            .route(
+                "/connection_profiles/{id}",
+                get(profiles::get)
+                    .patch(profiles::update)
+                    .delete(profiles::delete),
+            )
+            .route(
+                "/connection_profiles/{id}/test",
+                axum::routing::post(probes::test_profile),
+            )
+            .route(
+                "/connection_profiles/{id}/autocomplete",
+                get(probes::autocomplete),
+            )
+            .route(
+                "/connection_profiles/{id}/dependents",
+                get(meta::dependents),
+            )
+            .route("/connectors", get(meta::connectors))
+            .route("/openapi.json", get(meta::openapi))
+            .fallback(meta::not_found)
+            .method_not_allowed_fallback(meta::method_not_allowed)
+            .layer(DefaultBodyLimit::max(self.body_limit))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state)
+    }
+}
+
+/// The API over `service` with every default, ready to nest.
+pub fn router(service: ProfileService) -> Router {
+    HttpApi::new(service).into_router()
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::internal().into_response()
+}

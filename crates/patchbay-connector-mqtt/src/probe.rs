@@ -1,0 +1,178 @@
+//! The connection test: CONNECT/CONNACK (credentials checked), SUBSCRIBE to
+//! `$SYS/broker/version`/SUBACK (the server's version if it publishes it),
+//! DISCONNECT. rumqttc's event loop runs only while we poll it here and is
+//! dropped before returning, so nothing keeps running.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use patchbay_core::{Error, FailureReason, Result, TestReport};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing,
+    Packet, QoS, SubscribeReasonCode, TlsConfiguration, Transport,
+};
+use tokio::time::{timeout_at, Instant};
+
+use crate::config::MqttConfig;
+
+/// Where Mosquitto (and some others) publish their version, retained.
+const VERSION_TOPIC: &str = "$SYS/broker/version";
+/// How long to wait after SUBACK for the retained version message.
+const VERSION_GRACE: Duration = Duration::from_millis(250);
+
+/// Tests the config by `deadline`.
+pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> {
+    let start = Instant::now();
+    let broker = config
+        .broker()
+        .ok_or_else(|| Error::invalid("/config/url", "not an MQTT URL"))?;
+    let ep = broker.endpoint;
+    let tls = config.tls();
+    let client_id = format!(
+        "{}-{}",
+        config.client_id_prefix,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let mut opts = MqttOptions::new(client_id, ep.host.clone(), ep.port);
+    opts.set_keep_alive(Duration::from_secs(30))
+        .set_clean_session(true);
+    if let Some(user) = &config.username {
+        let pass = config.password.as_ref().map_or("", |p| p.expose());
+        opts.set_credentials(user.clone(), pass);
+    }
+    if tls {
+        let tls_config = crate::tls::client_config(&config.tls)?;
+        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(tls_config),
+        )));
+    }
+    let (client, mut events) = AsyncClient::new(opts, 10);
+    // The deadline cuts first; the client's own connect timeout is a backstop.
+    let mut net = events.network_options();
+    let left = deadline.saturating_duration_since(Instant::now());
+    net.set_connection_timeout(left.as_secs() + 2);
+    events.set_network_options(net);
+
+    let work = async {
+        // Resolve first so a bad name is told apart from other I/O errors.
+        let _addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))
+            .await
+            .map_err(|e| {
+                Error::connection_failed(
+                    FailureReason::Dns,
+                    format!("cannot resolve {}: {e}", ep.host),
+                )
+            })?;
+        loop {
+            match events.poll().await.map_err(|e| classify(e, tls))? {
+                Event::Incoming(Packet::ConnAck(_)) => break,
+                _ => continue,
+            }
+        }
+        client
+            .subscribe(VERSION_TOPIC, QoS::AtMostOnce)
+            .await
+            .map_err(|e| Error::connection_failed(FailureReason::Other, e.to_string()))?;
+        let granted = loop {
+            match events.poll().await.map_err(|e| classify(e, tls))? {
+                Event::Incoming(Packet::SubAck(ack)) => {
+                    break ack
+                        .return_codes
+                        .iter()
+                        .all(|c| !matches!(c, SubscribeReasonCode::Failure));
+                }
+                _ => continue,
+            }
+        };
+        let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let version = if granted {
+            retained_version(&mut events, deadline).await
+        } else {
+            None
+        };
+        disconnect(&client, &mut events).await;
+        Ok((ms, version))
+    };
+    let result = timeout_at(deadline, work).await.unwrap_or_else(|_| {
+        Err(Error::connection_failed(
+            FailureReason::Timeout,
+            format!("no CONNACK/SUBACK from {ep} before the deadline"),
+        ))
+    });
+    drop(events);
+    let (ms, version) = result?;
+    let mut report = TestReport::success(ms);
+    if let Some(v) = version {
+        match v.strip_prefix("mosquitto version ") {
+            Some(n) => report = report.with_version(n).with_detail("product", "mosquitto"),
+            None => report = report.with_version(v),
+        }
+    }
+    Ok(report)
+}
+
+/// The retained `$SYS/broker/version` message, if it comes right away.
+async fn retained_version(events: &mut EventLoop, deadline: Instant) -> Option<String> {
+    let until = deadline.min(Instant::now() + VERSION_GRACE);
+    timeout_at(until, async {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) if p.topic == VERSION_TOPIC => {
+                    return String::from_utf8(p.payload.to_vec()).ok();
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Sends DISCONNECT and polls until it is written (or the link fails).
+async fn disconnect(client: &AsyncClient, events: &mut EventLoop) {
+    if client.disconnect().await.is_err() {
+        return;
+    }
+    loop {
+        match events.poll().await {
+            Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => return,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Maps a connection error to a classified failure.
+pub fn classify(e: ConnectionError, tls: bool) -> Error {
+    let (reason, message) = match &e {
+        ConnectionError::ConnectionRefused(code) => {
+            let reason = match code {
+                ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized => {
+                    FailureReason::Auth
+                }
+                _ => FailureReason::Other,
+            };
+            let text = match code {
+                ConnectReturnCode::Success => "accepted",
+                ConnectReturnCode::RefusedProtocolVersion => {
+                    "unacceptable protocol version (CONNACK 1)"
+                }
+                ConnectReturnCode::BadClientId => "client identifier rejected (CONNACK 2)",
+                ConnectReturnCode::ServiceUnavailable => "server unavailable (CONNACK 3)",
+                ConnectReturnCode::BadUserNamePassword => "bad user name or password (CONNACK 4)",
+                ConnectReturnCode::NotAuthorized => "not authorized (CONNACK 5)",
+            };
+            (reason, format!("the broker refused the connection: {text}"))
+        }
+        ConnectionError::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (FailureReason::Refused, e.to_string())
+        }
+        ConnectionError::NetworkTimeout => (FailureReason::Timeout, e.to_string()),
+        ConnectionError::Tls(_) => (FailureReason::Tls, e.to_string()),
+        // Handshake and certificate errors can surface as I/O errors.
+        ConnectionError::Io(_) if tls => (FailureReason::Tls, e.to_string()),
+        _ => (FailureReason::Other, e.to_string()),
+    };
+    Error::connection_failed(reason, message)
+}

@@ -23,7 +23,6 @@ pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> MySqlConnectOpt
         .host(&target.host)
         .port(target.port)
         .username(&config.username)
-        .password(config.password.expose())
         .ssl_mode(ssl_mode)
         .charset("utf8mb4")
         .pipes_as_concat(false)
@@ -31,6 +30,11 @@ pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> MySqlConnectOpt
         .timezone(None)
         .set_names(false)
         .statement_cache_capacity(0);
+    // An empty password must be no password: sqlx would otherwise send a
+    // scramble of "" and the server would deny "(using password: YES)".
+    if !config.password.expose().is_empty() {
+        options = options.password(config.password.expose());
+    }
     if let Some(database) = &config.database {
         options = options.database(database);
     }

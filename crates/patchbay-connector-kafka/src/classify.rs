@@ -26,8 +26,38 @@ pub(crate) enum Signal {
     /// The broker answered and said no (credentials, TLS): no other address
     /// will say otherwise, so the probe fails now.
     Fatal(FailureReason, String),
+    /// The broker hung up on an open connection; what that means depends
+    /// on the client's protocol (see `Watch`).
+    Hangup {
+        /// The client's connection state then, such as `APIVERSION_QUERY`.
+        state: String,
+        /// librdkafka's text.
+        message: String,
+    },
     /// Worth quoting if the probe times out; not decisive.
     Note(String),
+}
+
+/// Classifies a `FAIL` log line below error level (connection closes are
+/// logged, not raised as error events).
+pub(crate) fn classify_log(line: &str) -> Option<Signal> {
+    // Log lines start with `[thrd:<thread>]: `.
+    let text = match line.strip_prefix("[thrd:") {
+        Some(rest) => rest.split_once("]: ").map_or(rest, |(_, t)| t),
+        None => line,
+    };
+    let body = strip_broker(strip_suffix(text));
+    if !body.starts_with("Disconnected") {
+        return None;
+    }
+    let state = text
+        .rsplit_once(" in state ")
+        .map(|(_, s)| s.split([',', ')']).next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    Some(Signal::Hangup {
+        state,
+        message: body.to_owned(),
+    })
 }
 
 /// Classifies one error event (`code` from librdkafka, `reason` its text).
@@ -37,7 +67,9 @@ pub(crate) fn classify(code: Option<Code>, reason: &str) -> Option<Signal> {
     match code {
         Some(Code::AllBrokersDown) => None,
         Some(Code::Authentication | Code::SaslAuthenticationFailed) => {
-            let said = body.strip_prefix("SASL authentication error: ").unwrap_or(body);
+            let said = body
+                .strip_prefix("SASL authentication error: ")
+                .unwrap_or(body);
             Some(Signal::Fatal(FailureReason::Auth, said.to_owned()))
         }
         Some(Code::SSL) => Some(Signal::Fatal(FailureReason::Tls, body.to_owned())),
@@ -47,7 +79,10 @@ pub(crate) fn classify(code: Option<Code>, reason: &str) -> Option<Signal> {
             message: body.to_owned(),
         }),
         _ if body.starts_with("Connect to ") && body.contains("Connection refused") => {
-            let address = body["Connect to ".len()..].split(" failed").next().unwrap_or_default();
+            let address = body["Connect to ".len()..]
+                .split(" failed")
+                .next()
+                .unwrap_or_default();
             Some(Signal::Unreachable {
                 address: format!("{} {address}", broker_name(text)),
                 reason: FailureReason::Refused,
@@ -115,21 +150,61 @@ mod tests {
             Some(Code::Authentication),
             "127.0.0.1:1/bootstrap: SASL authentication error: SASL Authentication failed. (after 3ms in state AUTH_REQ)",
         );
-        assert_eq!(s, Some(Signal::Fatal(FailureReason::Auth, "SASL Authentication failed.".into())));
+        assert_eq!(
+            s,
+            Some(Signal::Fatal(
+                FailureReason::Auth,
+                "SASL Authentication failed.".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn hangups_keep_the_state() {
+        let s = classify_log(
+            "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Disconnected: connection reset by peer \
+             (after 1ms in state APIVERSION_QUERY, 1 identical error(s) suppressed)",
+        );
+        assert_eq!(
+            s,
+            Some(Signal::Hangup {
+                state: "APIVERSION_QUERY".into(),
+                message: "Disconnected: connection reset by peer".into(),
+            })
+        );
+        assert_eq!(classify_log("[thrd:app]: something else"), None);
     }
 
     #[test]
     fn tls_and_protocol_mismatches() {
-        let s = classify(Some(Code::SSL), "b:1/bootstrap: SSL handshake failed: wrong version number");
+        let s = classify(
+            Some(Code::SSL),
+            "b:1/bootstrap: SSL handshake failed: wrong version number",
+        );
         assert!(matches!(s, Some(Signal::Fatal(FailureReason::Tls, _))));
         let s = classify(
             Some(Code::BrokerTransportFailure),
             "b:1/bootstrap: Disconnected while requesting ApiVersion: might be caused by incorrect \
              security.protocol configuration (connecting to a SSL listener?) or broker version is < 0.10",
         );
-        assert!(matches!(s, Some(Signal::Fatal(FailureReason::Tls, _))), "{s:?}");
-        assert_eq!(classify(Some(Code::AllBrokersDown), "1/1 brokers are down"), None);
-        let s = classify(Some(Code::Resolve), "nohost:1/bootstrap: Failed to resolve 'nohost:1': x");
-        assert!(matches!(s, Some(Signal::Unreachable { reason: FailureReason::Dns, .. })));
+        assert!(
+            matches!(s, Some(Signal::Fatal(FailureReason::Tls, _))),
+            "{s:?}"
+        );
+        assert_eq!(
+            classify(Some(Code::AllBrokersDown), "1/1 brokers are down"),
+            None
+        );
+        let s = classify(
+            Some(Code::Resolve),
+            "nohost:1/bootstrap: Failed to resolve 'nohost:1': x",
+        );
+        assert!(matches!(
+            s,
+            Some(Signal::Unreachable {
+                reason: FailureReason::Dns,
+                ..
+            })
+        ));
     }
 }

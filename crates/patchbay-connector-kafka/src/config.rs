@@ -159,9 +159,15 @@ impl KafkaConfig {
         }
         if let Some(pem) = &self.ssl_ca_pem {
             if !self.security_protocol.uses_tls() {
-                errors.push(FieldError::new("/ssl_ca_pem", "is only used with SSL and SASL_SSL"));
+                errors.push(FieldError::new(
+                    "/ssl_ca_pem",
+                    "is only used with SSL and SASL_SSL",
+                ));
             } else if !pem.contains("-----BEGIN CERTIFICATE-----") || pem.contains('\0') {
-                errors.push(FieldError::new("/ssl_ca_pem", "must be PEM text with a CERTIFICATE block"));
+                errors.push(FieldError::new(
+                    "/ssl_ca_pem",
+                    "must be PEM text with a CERTIFICATE block",
+                ));
             }
         }
         errors.extend(properties::check(&self.properties));
@@ -188,8 +194,13 @@ impl KafkaConfig {
             .set("security.protocol", self.security_protocol.as_rdkafka())
             // A probe asks once; no background refreshes while it runs.
             .set("topic.metadata.refresh.interval.ms", "-1")
-            .set("socket.connection.setup.timeout.ms", connect_ms.clamp(1000, 300_000).to_string())
-            .set("log.connection.close", "false");
+            .set(
+                "socket.connection.setup.timeout.ms",
+                connect_ms.clamp(1000, 300_000).to_string(),
+            )
+            // Disconnects must reach the error events: a broker hanging up
+            // on the wrong protocol is how TLS and SASL mismatches show.
+            .set("log.connection.close", "true");
         if self.security_protocol.uses_sasl() {
             if let Some(m) = self.sasl_mechanism {
                 cfg.set("sasl.mechanism", m.as_rdkafka());

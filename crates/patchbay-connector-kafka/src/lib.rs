@@ -28,6 +28,9 @@ use tokio::time::Instant;
 
 pub use config::{KafkaConfig, SaslMechanism, SecurityProtocol};
 pub use properties::ALLOWED_PROPERTIES;
+/// The `rdkafka` this connector is built with, for hosts and benchmarks that
+/// need the same librdkafka.
+pub use rdkafka;
 
 /// The `kafka` connector. Stateless: each probe opens and closes its own
 /// client.
@@ -81,7 +84,10 @@ impl Connector for KafkaConnector {
         // No `version`: the Kafka protocol carries no broker version string.
         let mut report = TestReport::success(millis(snap.latency))
             .with_detail("brokers", snap.brokers)
-            .with_detail("topics", snap.topics.iter().filter(|t| !is_internal(&t.name)).count());
+            .with_detail(
+                "topics",
+                snap.topics.iter().filter(|t| !is_internal(&t.name)).count(),
+            );
         if let Some(id) = snap.cluster_id {
             report = report.with_detail("cluster_id", id);
         }

@@ -15,12 +15,15 @@ use rdkafka::types::RDKafkaErrorCode as Code;
 use rdkafka::ClientConfig;
 use tokio::time::Instant;
 
-use crate::classify::{classify, Signal};
+use crate::classify::{classify, classify_log, Signal};
 use crate::config::KafkaConfig;
 
 /// How long one blocking wait lasts before the error events are read: the
 /// most a decisive failure (refused, auth, TLS) waits to be noticed.
 const SLICE: Duration = Duration::from_millis(50);
+/// Longest slice once requests go unanswered (each slice resends the
+/// request, so they grow for slow brokers).
+const MAX_SLICE: Duration = Duration::from_millis(1600);
 
 /// What a successful probe saw.
 #[derive(Debug, Clone)]
@@ -44,7 +47,11 @@ pub(crate) struct TopicInfo {
 }
 
 /// Fetches cluster metadata with `config`, classified failures, by `deadline`.
-pub(crate) async fn fetch(config: &KafkaConfig, start: Instant, deadline: Instant) -> Result<Snapshot> {
+pub(crate) async fn fetch(
+    config: &KafkaConfig,
+    start: Instant,
+    deadline: Instant,
+) -> Result<Snapshot> {
     let budget_ms = deadline.saturating_duration_since(start).as_millis();
     let timeout = |note: &str| {
         Error::connection_failed(
@@ -57,28 +64,48 @@ pub(crate) async fn fetch(config: &KafkaConfig, start: Instant, deadline: Instan
     let mut addresses = 0;
     let mut dns_errors = Vec::new();
     for ep in config.endpoints()? {
-        match tokio::time::timeout_at(deadline, tokio::net::lookup_host((ep.host.as_str(), ep.port))).await {
+        match tokio::time::timeout_at(
+            deadline,
+            tokio::net::lookup_host((ep.host.as_str(), ep.port)),
+        )
+        .await
+        {
             Err(_) => return Err(timeout(&format!(" (resolving {} did not finish)", ep.host))),
             Ok(Ok(found)) => addresses += found.count(),
             Ok(Err(e)) => dns_errors.push(format!("cannot resolve {}: {e}", ep.host)),
         }
     }
     if addresses == 0 {
-        return Err(Error::connection_failed(FailureReason::Dns, dns_errors.join("; ")));
+        return Err(Error::connection_failed(
+            FailureReason::Dns,
+            dns_errors.join("; "),
+        ));
     }
     let remaining = deadline.saturating_duration_since(Instant::now());
     let client_config = config.client_config(remaining.as_millis() as u64)?;
+    let watch = Watch {
+        events: AtomicUsize::new(0),
+        addresses,
+        tls: config.security_protocol.uses_tls(),
+        sasl: config.security_protocol.uses_sasl(),
+        state: Mutex::new(State::default()),
+    };
     let (std_start, std_deadline) = (start.into_std(), deadline.into_std());
     let task = tokio::task::spawn_blocking(move || {
-        run_blocking(&client_config, addresses, std_start, std_deadline)
+        run_blocking(&client_config, watch, std_start, std_deadline)
     });
     // The blocking side watches the deadline itself; the grace only covers
     // destroying the client, and this cut is for a client that never ends.
     match tokio::time::timeout_at(deadline + Duration::from_millis(200), task).await {
         Ok(Ok(Ok(snapshot))) => Ok(snapshot),
-        Ok(Ok(Err(Outcome::Failed(reason, message)))) => Err(Error::connection_failed(reason, message)),
+        Ok(Ok(Err(Outcome::Failed(reason, message)))) => {
+            Err(Error::connection_failed(reason, message))
+        }
         Ok(Ok(Err(Outcome::TimedOut(note)))) => Err(timeout(&note)),
-        Ok(Err(join)) => Err(Error::connection_failed(FailureReason::Other, format!("probe task failed: {join}"))),
+        Ok(Err(join)) => Err(Error::connection_failed(
+            FailureReason::Other,
+            format!("probe task failed: {join}"),
+        )),
         Err(_) => Err(timeout(" (the client did not shut down in time)")),
     }
 }
@@ -92,16 +119,19 @@ enum Outcome {
 
 fn run_blocking(
     config: &ClientConfig,
-    addresses: usize,
+    context: Watch,
     start: StdInstant,
     deadline: StdInstant,
 ) -> Result<Snapshot, Outcome> {
-    let context = Watch::new(addresses);
     let mut config = config.clone();
-    config.set_log_level(RDKafkaLogLevel::Warning);
-    let producer: BaseProducer<Watch> = config
-        .create_with_context(context)
-        .map_err(|e| Outcome::Failed(FailureReason::Other, format!("cannot create the Kafka client: {e}")))?;
+    // Info: connection closes are logged at info or warning level only.
+    config.set_log_level(RDKafkaLogLevel::Info);
+    let producer: BaseProducer<Watch> = config.create_with_context(context).map_err(|e| {
+        Outcome::Failed(
+            FailureReason::Other,
+            format!("cannot create the Kafka client: {e}"),
+        )
+    })?;
     let outcome = wait_for_metadata(&producer, start, deadline);
     // Dropping joins librdkafka's threads: it happens here, on this
     // blocking thread, before the probe returns.
@@ -115,14 +145,13 @@ fn wait_for_metadata(
     deadline: StdInstant,
 ) -> Result<Snapshot, Outcome> {
     let watch = producer.context().clone();
-    // Once a request went out, waiting in slices would only resend it.
-    let mut request_sent = false;
+    let mut slice = SLICE;
     loop {
         let remaining = deadline.saturating_duration_since(StdInstant::now());
         if remaining.is_zero() {
             return Err(Outcome::TimedOut(watch.note()));
         }
-        let wait = if request_sent { remaining } else { remaining.min(SLICE) };
+        let wait = remaining.min(slice);
         let result = producer.client().fetch_metadata(None, wait);
         drain(producer);
         match result {
@@ -138,11 +167,23 @@ fn wait_for_metadata(
                 match code {
                     // No broker usable yet: wait another slice.
                     Code::BrokerTransportFailure => {}
-                    Code::OperationTimedOut => request_sent = true,
-                    other => return Err(Outcome::Failed(FailureReason::Other, format!("metadata request failed: {other}"))),
+                    // Sent but unanswered (or its connection dropped):
+                    // the next slice resends it, with longer to answer.
+                    Code::OperationTimedOut => slice = (slice * 2).min(MAX_SLICE),
+                    other => {
+                        return Err(Outcome::Failed(
+                            FailureReason::Other,
+                            format!("metadata request failed: {other}"),
+                        ))
+                    }
                 }
             }
-            Err(e) => return Err(Outcome::Failed(FailureReason::Other, format!("metadata request failed: {e}"))),
+            Err(e) => {
+                return Err(Outcome::Failed(
+                    FailureReason::Other,
+                    format!("metadata request failed: {e}"),
+                ))
+            }
         }
     }
 }
@@ -167,7 +208,12 @@ fn snapshot(md: &Metadata, latency: Duration, cluster_id: Option<String>) -> Sna
         .map(|t| TopicInfo {
             name: t.name().to_owned(),
             partitions: t.partitions().len(),
-            replication_factor: t.partitions().iter().map(|p| p.replicas().len()).max().unwrap_or(0),
+            replication_factor: t
+                .partitions()
+                .iter()
+                .map(|p| p.replicas().len())
+                .max()
+                .unwrap_or(0),
         })
         .collect();
     Snapshot {
@@ -183,6 +229,9 @@ pub(crate) struct Watch {
     events: AtomicUsize,
     /// Distinct addresses the probe may try; all must fail to fail fast.
     addresses: usize,
+    /// Whether the client speaks TLS / SASL (to read hangups).
+    tls: bool,
+    sasl: bool,
     state: Mutex<State>,
 }
 
@@ -194,16 +243,10 @@ struct State {
 }
 
 impl Watch {
-    fn new(addresses: usize) -> Self {
-        Self {
-            events: AtomicUsize::new(0),
-            addresses,
-            state: Mutex::new(State::default()),
-        }
-    }
-
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A failure that ends the probe now, if one was seen.
@@ -214,8 +257,16 @@ impl Watch {
         }
         if state.unreachable.len() >= self.addresses {
             let (_, reason, message) = state.unreachable.last()?;
-            let all: Vec<&str> = state.unreachable.iter().map(|(_, _, m)| m.as_str()).collect();
-            let message = if all.len() > 1 { all.join("; ") } else { message.clone() };
+            let all: Vec<&str> = state
+                .unreachable
+                .iter()
+                .map(|(_, _, m)| m.as_str())
+                .collect();
+            let message = if all.len() > 1 {
+                all.join("; ")
+            } else {
+                message.clone()
+            };
             return Some((*reason, message));
         }
         None
@@ -223,7 +274,11 @@ impl Watch {
 
     /// ` (last error: …)` for a timeout message, or nothing.
     fn note(&self) -> String {
-        self.state().last.as_ref().map(|m| format!(" (last error: {m})")).unwrap_or_default()
+        self.state()
+            .last
+            .as_ref()
+            .map(|m| format!(" (last error: {m})"))
+            .unwrap_or_default()
     }
 }
 
@@ -231,23 +286,58 @@ impl ClientContext for Watch {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         self.events.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(target: "librdkafka", ?level, fac, message);
+        // Error-level FAIL lines also arrive as error events.
+        if fac == "FAIL" && (level as i32) > (RDKafkaLogLevel::Error as i32) {
+            if let Some(signal) = classify_log(message) {
+                self.record(signal);
+            }
+        }
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
         self.events.fetch_add(1, Ordering::Relaxed);
-        let Some(signal) = classify(error.rdkafka_error_code(), reason) else {
-            return;
-        };
+        if let Some(signal) = classify(error.rdkafka_error_code(), reason) {
+            self.record(signal);
+        }
+    }
+}
+
+impl Watch {
+    fn record(&self, signal: Signal) {
         let mut state = self.state();
         match signal {
             Signal::Fatal(reason, message) => {
                 state.last = Some(message.clone());
                 state.fatal.get_or_insert((reason, message));
             }
-            Signal::Unreachable { address, reason, message } => {
+            Signal::Unreachable {
+                address,
+                reason,
+                message,
+            } => {
                 state.last = Some(message.clone());
                 if !state.unreachable.iter().any(|(a, _, _)| *a == address) {
                     state.unreachable.push((address, reason, message));
+                }
+            }
+            Signal::Hangup { state: at, message } => {
+                let fatal = match at.as_str() {
+                    // A TLS listener resets a plaintext ApiVersion request.
+                    "APIVERSION_QUERY" if !self.tls => Some((
+                        FailureReason::Tls,
+                        format!("{message} while requesting ApiVersion: the listener may expect TLS (security_protocol SSL or SASL_SSL)"),
+                    )),
+                    // The broker answered ApiVersions, then hung up on the
+                    // first real request: it wants SASL first.
+                    "UP" if !self.sasl => Some((
+                        FailureReason::Auth,
+                        format!("{message} right after connecting: the broker may require SASL authentication"),
+                    )),
+                    _ => None,
+                };
+                state.last = Some(message);
+                if let Some(f) = fatal {
+                    state.fatal.get_or_insert(f);
                 }
             }
             Signal::Note(message) => state.last = Some(message),

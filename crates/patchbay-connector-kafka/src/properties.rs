@@ -80,11 +80,17 @@ pub fn check(properties: &BTreeMap<String, String>) -> Vec<FieldError> {
                 format!("{name} reads local files or loads code and is refused"),
             ));
         } else if let Some((_, field)) = TYPED.iter().find(|(p, _)| p == name) {
-            errors.push(FieldError::new(path, format!("set {name} with the {field} field")));
+            errors.push(FieldError::new(
+                path,
+                format!("set {name} with the {field} field"),
+            ));
         } else if !ALLOWED_PROPERTIES.contains(&name.as_str()) {
             errors.push(FieldError::new(
                 path,
-                format!("{name} is not an allowed property (allowed: {})", ALLOWED_PROPERTIES.join(", ")),
+                format!(
+                    "{name} is not an allowed property (allowed: {})",
+                    ALLOWED_PROPERTIES.join(", ")
+                ),
             ));
         } else if value.len() > MAX_VALUE_LEN || value.contains('\0') {
             errors.push(FieldError::new(
@@ -119,16 +125,27 @@ mod tests {
         ] {
             let errors = one(name, "/etc/passwd");
             assert_eq!(errors.len(), 1, "{name}");
-            assert!(errors[0].message.contains("reads local files or loads code"), "{name}: {errors:?}");
+            assert!(
+                errors[0]
+                    .message
+                    .contains("reads local files or loads code"),
+                "{name}: {errors:?}"
+            );
             assert_eq!(errors[0].path, format!("/properties/{name}"));
         }
     }
 
     #[test]
     fn typed_fields_and_unknown_names_are_refused() {
-        assert!(one("bootstrap.servers", "evil:9092")[0].message.contains("bootstrap_servers"));
-        assert!(one("sasl.password", "x")[0].message.contains("sasl_password"));
-        assert!(one("debug", "all")[0].message.contains("not an allowed property"));
+        assert!(one("bootstrap.servers", "evil:9092")[0]
+            .message
+            .contains("bootstrap_servers"));
+        assert!(one("sasl.password", "x")[0]
+            .message
+            .contains("sasl_password"));
+        assert!(one("debug", "all")[0]
+            .message
+            .contains("not an allowed property"));
         assert!(one("client.id", "a\0b")[0].message.contains("NUL"));
     }
 

@@ -91,7 +91,10 @@ async fn the_seed_example_validates() {
         }
     });
     let new: NewProfile = serde_json::from_value(seed).expect("seed request");
-    let profile = service().create(new).await.expect("the seed example is valid");
+    let profile = service()
+        .create(new)
+        .await
+        .expect("the seed example is valid");
     // The secret is split off and sealed; the public config matches the seed.
     assert_eq!(
         serde_json::to_value(&profile).expect("json")["config"],
@@ -116,7 +119,10 @@ async fn bad_configs_list_every_problem() {
         })))
         .await,
     );
-    assert!(paths.iter().any(|p| p == "/config/sasl_mechanism"), "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p == "/config/sasl_mechanism"),
+        "{paths:?}"
+    );
     let paths = invalid_paths(
         svc.create(new_profile(json!({
             "bootstrap_servers": "good:9092,no-port",
@@ -125,11 +131,22 @@ async fn bad_configs_list_every_problem() {
         })))
         .await,
     );
-    for p in ["/config/bootstrap_servers", "/config/sasl_mechanism", "/config/sasl_username", "/config/sasl_password", "/config/ssl_ca_pem"] {
+    for p in [
+        "/config/bootstrap_servers",
+        "/config/sasl_mechanism",
+        "/config/sasl_username",
+        "/config/sasl_password",
+        "/config/ssl_ca_pem",
+    ] {
         assert!(paths.iter().any(|x| x == p), "missing {p} in {paths:?}");
     }
     assert_eq!(
-        invalid_paths(svc.create(new_profile(json!({ "bootstrap_servers": "k:9092", "extra": 1 }))).await),
+        invalid_paths(
+            svc.create(new_profile(
+                json!({ "bootstrap_servers": "k:9092", "extra": 1 })
+            ))
+            .await
+        ),
         ["/config"]
     );
 }
@@ -137,7 +154,12 @@ async fn bad_configs_list_every_problem() {
 #[tokio::test]
 async fn file_reading_properties_are_refused() {
     let svc = service();
-    for name in ["ssl.key.location", "plugin.library.paths", "sasl.kerberos.kinit.cmd", "ssl.ca.location"] {
+    for name in [
+        "ssl.key.location",
+        "plugin.library.paths",
+        "sasl.kerberos.kinit.cmd",
+        "ssl.ca.location",
+    ] {
         let result = svc
             .create(new_profile(json!({
                 "bootstrap_servers": "k:9092",
@@ -148,7 +170,10 @@ async fn file_reading_properties_are_refused() {
             Err(Error::Validation(v)) => {
                 assert_eq!(v.0.len(), 1, "{v}");
                 assert_eq!(v.0[0].path, format!("/config/properties/{name}"));
-                assert!(v.0[0].message.contains("reads local files or loads code"), "{v}");
+                assert!(
+                    v.0[0].message.contains("reads local files or loads code"),
+                    "{v}"
+                );
             }
             other => panic!("{name} was accepted: {other:?}"),
         }

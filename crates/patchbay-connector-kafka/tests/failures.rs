@@ -18,11 +18,18 @@ async fn refused_port_is_refused_within_a_second() {
     let (a, b) = (refused_port(), refused_port());
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(json!({ "bootstrap_servers": format!("127.0.0.1:{a},127.0.0.1:{b}") }), Duration::from_secs(20))
-            .await,
+        common::probe(
+            json!({ "bootstrap_servers": format!("127.0.0.1:{a},127.0.0.1:{b}") }),
+            Duration::from_secs(20),
+        )
+        .await,
         FailureReason::Refused,
     );
-    assert!(start.elapsed() <= Duration::from_secs(1), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() <= Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
     assert!(f.message.contains("Connection refused"), "{f}");
 }
 
@@ -32,7 +39,11 @@ async fn unresolvable_host_is_dns() {
     let host = format!("{}.invalid", "n".repeat(70));
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(json!({ "bootstrap_servers": format!("{host}:9092") }), Duration::from_secs(20)).await,
+        common::probe(
+            json!({ "bootstrap_servers": format!("{host}:9092") }),
+            Duration::from_secs(20),
+        )
+        .await,
         FailureReason::Dns,
     );
     assert!(start.elapsed() <= FAST, "took {:?}", start.elapsed());
@@ -51,51 +62,72 @@ fn scram(broker: &str, user: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_scram_credentials_are_auth_with_the_brokers_message() {
-    let Some(broker) = common::sasl_broker() else { return };
+    let Some(broker) = common::sasl_broker() else {
+        return;
+    };
     let start = Instant::now();
     let f = common::assert_reason(
         common::probe(scram(&broker, "patchbay-nobody"), Duration::from_secs(20)).await,
         FailureReason::Auth,
     );
     assert!(start.elapsed() <= FAST, "took {:?}", start.elapsed());
-    // tansu's own text for SASL_AUTHENTICATION_FAILED.
-    assert!(f.message.contains("SASL Authentication failed"), "{f}");
-    assert!(f.reason_text().starts_with("Authentication failed: "), "{}", f.reason_text());
+    // The broker's own SCRAM error (`e=unknown-user`), as librdkafka relays it.
+    assert!(f.message.contains("unknown-user"), "{f}");
+    assert!(
+        f.reason_text().starts_with("Authentication failed: "),
+        "{}",
+        f.reason_text()
+    );
     assert!(!f.message.contains("wrong-password"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sasl_plain_handshake_succeeds_on_the_authenticating_broker() {
-    // tansu checks PLAIN passwords against nothing (see the README), so this
-    // proves the SASL handshake and the metadata after it, not the password.
-    let Some(broker) = common::sasl_broker() else { return };
-    let report = common::probe(
-        json!({
-            "bootstrap_servers": broker,
-            "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": "PLAIN",
-            "sasl_username": "patchbay",
-            "sasl_password": "any",
-        }),
-        Duration::from_secs(10),
-    )
-    .await
-    .expect("SASL PLAIN");
-    assert_eq!(report.details.extra["cluster_id"], json!("patchbay-sasl"));
+async fn a_mechanism_the_broker_refuses_is_auth() {
+    // tansu 0.6 offers SCRAM only; its answer to PLAIN ends the probe at once.
+    let Some(broker) = common::sasl_broker() else {
+        return;
+    };
+    let start = Instant::now();
+    let f = common::assert_reason(
+        common::probe(
+            json!({
+                "bootstrap_servers": broker,
+                "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "PLAIN",
+                "sasl_username": "patchbay",
+                "sasl_password": "any",
+            }),
+            Duration::from_secs(20),
+        )
+        .await,
+        FailureReason::Auth,
+    );
+    assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
+    assert!(f.message.contains("PLAIN"), "{f}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_sasl_against_the_authenticating_broker_fails_fast() {
-    let Some(broker) = common::sasl_broker() else { return };
+    let Some(broker) = common::sasl_broker() else {
+        return;
+    };
     let start = Instant::now();
-    let f = common::failure(common::probe(json!({ "bootstrap_servers": broker }), Duration::from_secs(20)).await);
+    let f = common::failure(
+        common::probe(
+            json!({ "bootstrap_servers": broker }),
+            Duration::from_secs(20),
+        )
+        .await,
+    );
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
     assert_eq!(f.reason, FailureReason::Auth, "{f}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_listener_with_and_without_the_right_ca() {
-    let Some(tls) = common::TlsBroker::start().await else { return };
+    let Some(tls) = common::TlsBroker::start().await else {
+        return;
+    };
     // The right CA: a real TLS session, then metadata.
     let report = common::probe(
         json!({ "bootstrap_servers": tls.addr, "security_protocol": "SSL", "ssl_ca_pem": tls.ca_pem }),
@@ -108,8 +140,11 @@ async fn tls_listener_with_and_without_the_right_ca() {
     // System roots do not know the self-signed certificate.
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(json!({ "bootstrap_servers": tls.addr, "security_protocol": "SSL" }), Duration::from_secs(20))
-            .await,
+        common::probe(
+            json!({ "bootstrap_servers": tls.addr, "security_protocol": "SSL" }),
+            Duration::from_secs(20),
+        )
+        .await,
         FailureReason::Tls,
     );
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
@@ -118,19 +153,11 @@ async fn tls_listener_with_and_without_the_right_ca() {
     // Plaintext client, TLS listener.
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(json!({ "bootstrap_servers": tls.addr }), Duration::from_secs(20)).await,
-        FailureReason::Tls,
-    );
-    assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_client_against_a_plaintext_listener() {
-    let Some(broker) = common::plain_broker() else { return };
-    let start = Instant::now();
-    let f = common::assert_reason(
-        common::probe(json!({ "bootstrap_servers": broker, "security_protocol": "SSL" }), Duration::from_secs(20))
-            .await,
+        common::probe(
+            json!({ "bootstrap_servers": tls.addr }),
+            Duration::from_secs(20),
+        )
+        .await,
         FailureReason::Tls,
     );
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());

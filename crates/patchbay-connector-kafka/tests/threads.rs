@@ -10,7 +10,9 @@ use serde_json::json;
 
 #[test]
 fn two_hundred_probes_leave_no_threads_behind() {
-    let Some(broker) = common::plain_broker() else { return };
+    let Some(broker) = common::plain_broker() else {
+        return;
+    };
     // Idle blocking-pool threads go away quickly, so only leaks remain.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -26,7 +28,11 @@ fn two_hundred_probes_leave_no_threads_behind() {
         for i in 0..200 {
             // Successes and refusals both create (and must destroy) a client.
             let target = if i % 4 == 3 { &refused } else { &broker };
-            let result = common::probe(json!({ "bootstrap_servers": target }), Duration::from_secs(10)).await;
+            let result = common::probe(
+                json!({ "bootstrap_servers": target }),
+                Duration::from_secs(10),
+            )
+            .await;
             assert_eq!(result.is_ok(), i % 4 != 3, "probe {i}: {result:?}");
             peak = peak.max(common::threads());
         }
@@ -42,5 +48,8 @@ fn two_hundred_probes_leave_no_threads_behind() {
         }
         now
     });
-    assert_eq!(after, baseline, "threads: {baseline} before, {after} after 200 probes");
+    assert_eq!(
+        after, baseline,
+        "threads: {baseline} before, {after} after 200 probes"
+    );
 }

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use patchbay_core::{Connector, Error, FailureReason, ResolvedConfig, Result, TestReport};
 use patchbay_connector_kafka::KafkaConnector;
+use patchbay_core::{Connector, Error, FailureReason, ResolvedConfig, Result, TestReport};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -54,7 +54,11 @@ pub fn sasl_broker() -> Option<String> {
 /// The tansu binary (`PATCHBAY_TANSU`).
 pub fn tansu() -> Option<PathBuf> {
     let path = PathBuf::from(setting("PATCHBAY_TANSU", "/opt/patchbay-tools/bin/tansu"));
-    let found = if path.is_file() { Ok(path) } else { Err(format!("{} missing", path.display())) };
+    let found = if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} missing", path.display()))
+    };
     patchbay_testkit::net::require("tansu binary", HOW, found)
 }
 
@@ -71,16 +75,28 @@ pub fn unique(prefix: &str) -> String {
 pub fn create_topic(broker: &str, name: &str, partitions: u32) {
     let tansu = tansu().expect("tansu binary");
     let out = Command::new(tansu)
-        .args(["topic", "create", "--broker", &format!("tcp://{broker}"), name])
+        .args([
+            "topic",
+            "create",
+            "--broker",
+            &format!("tcp://{broker}"),
+            name,
+        ])
         .args(["--partitions", &partitions.to_string()])
         .output()
         .expect("run tansu topic create");
-    assert!(out.status.success(), "tansu topic create {name}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tansu topic create {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs the connector's test with `config` and a budget.
 pub async fn probe(config: Value, budget: Duration) -> Result<TestReport> {
-    KafkaConnector.test(&ResolvedConfig::new(config), Instant::now() + budget).await
+    KafkaConnector
+        .test(&ResolvedConfig::new(config), Instant::now() + budget)
+        .await
 }
 
 /// The failure of a probe that must fail.
@@ -92,61 +108,106 @@ pub fn failure(result: Result<TestReport>) -> patchbay_core::ProbeFailure {
 }
 
 /// Asserts `result` failed with `reason`.
-pub fn assert_reason(result: Result<TestReport>, reason: FailureReason) -> patchbay_core::ProbeFailure {
+pub fn assert_reason(
+    result: Result<TestReport>,
+    reason: FailureReason,
+) -> patchbay_core::ProbeFailure {
     let f = failure(result);
     assert_eq!(f.reason, reason, "{f}");
     f
 }
 
-/// A tansu broker with a TLS listener, run by this test process and killed
-/// on drop. Its certificate (for `localhost` and 127.0.0.1) is made here.
+/// A Kafka broker behind a TLS listener, both on loopback: a tansu broker
+/// of its own (plaintext, advertising the TLS address, as Kafka clients
+/// reconnect to advertised listeners), and a TLS front made here with a
+/// certificate for `localhost` and 127.0.0.1 that relays to it. tansu 0.6's
+/// own `--cert`/`--key` cannot be used: its CLI refuses the two together.
 pub struct TlsBroker {
-    child: Child,
-    /// `127.0.0.1:port`.
+    /// `127.0.0.1:port` of the TLS listener.
     pub addr: String,
     /// PEM of the self-signed certificate, to trust it.
     pub ca_pem: String,
-    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+    child: std::process::Child,
 }
 
 impl TlsBroker {
-    /// Starts it, or `None` when tansu is missing outside CI.
+    /// Starts both, or `None` when tansu is missing outside CI.
     pub async fn start() -> Option<Self> {
+        use std::sync::Arc;
+        use tokio_rustls::rustls::{self, pki_types};
+
         let tansu = tansu()?;
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .expect("certificate");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
-        std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
-        let port = patchbay_testkit::net::refused_port();
-        let addr = format!("127.0.0.1:{port}");
+        let ck = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+        ])
+        .expect("certificate");
+        let key = pki_types::PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key.into())
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let backend = format!("127.0.0.1:{}", patchbay_testkit::net::refused_port());
         let child = Command::new(tansu)
-            .args(["broker", "--listener-url", &format!("tcp://{addr}")])
+            .args(["broker", "--listener-url", &format!("tcp://{backend}")])
             .args(["--advertised-listener-url", &format!("tcp://{addr}")])
-            .args(["--storage-engine", "memory://tansu/", "--silent"])
-            .arg("--cert")
-            .arg(&cert_path)
-            .arg("--key")
-            .arg(&key_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .args([
+                "--storage-engine",
+                "memory://tansu/",
+                "--cluster-id",
+                "patchbay-tls",
+                "--silent",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn tansu");
-        let broker = Self { child, addr, ca_pem: cert.cert.pem(), _dir: dir };
+        let relay_to = backend.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, backend) = (acceptor.clone(), relay_to.clone());
+                tokio::spawn(async move {
+                    // A failed handshake drops the connection, as a broker does.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut up) = tokio::net::TcpStream::connect(&backend).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                });
+            }
+        });
+        let broker = Self {
+            addr,
+            ca_pem: ck.cert.pem(),
+            task,
+            child,
+        };
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(&broker.addr).await.is_ok() {
+            if tokio::net::TcpStream::connect(&backend).await.is_ok() {
                 return Some(broker);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the TLS tansu broker did not start on {}", broker.addr);
+        panic!("the tansu broker behind the TLS listener did not start on {backend}");
     }
 }
 
 impl Drop for TlsBroker {
     fn drop(&mut self) {
+        self.task.abort();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

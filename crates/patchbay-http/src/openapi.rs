@@ -61,6 +61,13 @@ pub(crate) mod schemas {
     /// A new profile (also the body of a test of an unsaved config).
     #[derive(Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
+    #[schema(example = json!({
+        "name": "local-postgres",
+        "connector": "postgres",
+        "description": "The database next door",
+        "config": {"host": "127.0.0.1", "port": 5432, "database": "test",
+                   "username": "postgres", "password": "s3cret"}
+    }))]
     pub struct NewProfileRequest {
         /// Unique name: ASCII letters, digits, `-`, `_`, `.`; starts with a letter or digit.
         #[schema(
@@ -80,9 +87,33 @@ pub(crate) mod schemas {
         config: Map<String, Value>,
     }
 
+    /// An unsaved config to test: the body of a create, with an optional
+    /// (possibly empty) name, since nothing is stored.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(example = json!({
+        "name": "",
+        "connector": "postgres",
+        "config": {"host": "127.0.0.1", "port": 5432, "database": "test",
+                   "username": "postgres", "password": "s3cret"}
+    }))]
+    pub struct TestProfileRequest {
+        /// Checked like a create's name when not empty.
+        #[schema(max_length = 128, pattern = "^([A-Za-z0-9][A-Za-z0-9._-]*)?$")]
+        name: String,
+        /// Connector kind (see `/connectors`).
+        connector: String,
+        /// Free text (not checked: nothing is stored).
+        description: Option<String>,
+        /// Connector configuration, secrets included.
+        #[schema(value_type = Object)]
+        config: Map<String, Value>,
+    }
+
     /// A partial update; omitted fields keep their value.
     #[derive(Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
+    #[schema(example = json!({"description": "Primary, read-write", "config": {"port": 5433}, "version": 1}))]
     pub struct UpdateProfileRequest {
         /// New name.
         #[schema(

@@ -8,18 +8,18 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params, ProfilePath};
 use crate::openapi::schemas::{
-    ErrorResponse, NewProfileRequest, SuggestionsResponse, TestResponse,
+    ErrorResponse, SuggestionsResponse, TestProfileRequest, TestResponse,
 };
 use crate::render;
 use crate::router::AppState;
 
 /// Test an unsaved configuration
 ///
-/// Same body as create; nothing is stored. A test that ran and failed is a
+/// Same body as create (the name may be empty); nothing is stored. A test that ran and failed is a
 /// 422 `CONNECTION_FAILED` whose details carry the classified reason.
 #[utoipa::path(
     post, path = "/connection_profiles/test", tag = "connection_profiles",
-    request_body(content = NewProfileRequest, content_type = "application/json"),
+    request_body(content = TestProfileRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The connection works", body = TestResponse),
         (status = 400, description = "Malformed JSON or invalid fields (details list each)", body = ErrorResponse),

@@ -1,0 +1,106 @@
+//! The patchbay REST API as a standalone server.
+//!
+//! `cargo run --example server` starts on 127.0.0.1:8080 with a SQLite
+//! database (and its key file) in the working directory. See `--help`.
+
+mod store;
+mod tables;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use patchbay::{NetworkPolicy, ProfileService};
+use tracing_subscriber::EnvFilter;
+
+/// Serves the connection-profiles API under /api/v1.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// `sqlite://FILE` or `postgres://…`.
+    #[arg(
+        long,
+        env = "PATCHBAY_DATABASE_URL",
+        default_value = "sqlite://patchbay.db"
+    )]
+    database_url: String,
+    /// File holding the base64 sealing key; created (mode 0600) when missing.
+    /// Default: `<database file>.key` for SQLite, `patchbay.key` for Postgres.
+    #[arg(long, env = "PATCHBAY_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Postgres schema holding the tables.
+    #[arg(long, env = "PATCHBAY_PG_SCHEMA", default_value = "patchbay")]
+    pg_schema: String,
+    /// Refuse probes to loopback and private networks too.
+    #[arg(long, env = "PATCHBAY_DENY_PRIVATE_NETWORKS")]
+    deny_private_networks: bool,
+    /// Let probes reach only these networks (CIDR; repeatable or
+    /// comma-separated). Default: anything but link-local and cloud metadata.
+    #[arg(long, env = "PATCHBAY_PROBE_ALLOW", value_delimiter = ',')]
+    probe_allow: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Args::parse()).await {
+        tracing::error!("{e}");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let (repo, keyring) = store::open(
+        &args.database_url,
+        args.key_file.as_deref(),
+        &args.pg_schema,
+    )
+    .await?;
+    let mut policy = NetworkPolicy::default();
+    if args.deny_private_networks {
+        policy = policy.deny_private_networks();
+    }
+    for net in &args.probe_allow {
+        policy = policy.allow(
+            net.parse()
+                .map_err(|e| format!("--probe-allow {net:?}: {e}"))?,
+        );
+    }
+    let service = ProfileService::builder(repo)
+        .sealer(keyring)
+        .network_policy(policy)
+        .connector(patchbay_connector_kafka::KafkaConnector)
+        .connector(patchbay_connector_postgres::PostgresConnector)
+        .connector(patchbay_connector_mysql::MySqlConnector)
+        .connector(patchbay_connector_redis::RedisConnector)
+        .connector(patchbay_connector_nats::NatsConnector)
+        .connector(patchbay_connector_mqtt::MqttConnector)
+        .connector(patchbay_connector_rabbitmq::RabbitMqConnector)
+        .build()?;
+
+    let tables = tables::Tables::load(service.clone()).await?;
+    let api = patchbay_http::HttpApi::new(service)
+        .mount_path("/api/v1")
+        .into_router();
+    let app = axum::Router::new().nest("/api/v1", api.merge(tables.router()));
+
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = %store::redacted(&args.database_url), "patchbay ready");
+    // Scripts wait for this line; keep its shape.
+    println!("patchbay listening on http://{addr}/api/v1");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(patchbay_http::shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -26,6 +26,9 @@ use sqlx::{Executor, PgConnection, Row};
 use tokio::time::Instant;
 
 pub use options::{connect_options, failure_reason};
+/// The sqlx these connectors are built with (for benches and callers
+/// wanting the same driver).
+pub use sqlx;
 
 /// Port used when the config names none.
 pub const DEFAULT_PORT: u16 = 5432;

@@ -5,6 +5,10 @@
 -- batches if it is ever in the way.
 DO $$
 BEGIN
+  IF (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'patchbay_bulk_10k' AND c.relkind = 'r') >= 10000 THEN
+    RETURN;
+  END IF;
   CREATE SCHEMA IF NOT EXISTS patchbay_bulk_10k;
   FOR i IN 1..10000 LOOP
     EXECUTE format('CREATE TABLE IF NOT EXISTS patchbay_bulk_10k.t%s (id int)', lpad(i::text, 5, '0'));

@@ -34,16 +34,22 @@ impl SqliteStore {
     /// `STORAGE` when the file cannot be opened or migrated.
     pub async fn open_with(config: SqliteConfig) -> Result<Self> {
         let options = config.connect_options()?;
-        let pool = SqlitePoolOptions::new()
+        let file = config.file()?;
+        let mut pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
-            .acquire_timeout(config.acquire_timeout)
+            .acquire_timeout(config.acquire_timeout);
+        if file.is_none() {
+            // An in-memory database lives only while a connection is open.
+            pool = pool
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool
             .connect_with(options)
             .await
             .map_err(|e| storage(&format!("open {}", config.url), e))?;
-        let store = Self {
-            pool,
-            file: config.file()?,
-        };
+        let store = Self { pool, file };
         if config.migrate_on_open {
             store.migrate().await?;
         }

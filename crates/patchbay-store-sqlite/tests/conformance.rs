@@ -53,3 +53,25 @@ mod delegate {
 }
 
 patchbay_testkit::repository_suite!(make());
+
+/// `sqlite::memory:` keeps its data across pooled connections and idle time,
+/// and `open_default` gives it an ephemeral key instead of a key file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_database_is_shared_by_the_pool() {
+    use patchbay_core::ProfileRepository;
+    let (store, _keyring) = SqliteStore::open_default("sqlite::memory:")
+        .await
+        .expect("open");
+    assert!(store.file().is_none() && store.key_file_path().is_none());
+    let p = patchbay_testkit::repository::fixture("mem-1", "fake");
+    store.create(&p).await.expect("create");
+    let reads: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, id) = (store.clone(), p.id.clone());
+            tokio::spawn(async move { store.get(&id).await })
+        })
+        .collect();
+    for r in reads {
+        assert_eq!(r.await.expect("task").expect("get"), p);
+    }
+}

@@ -15,6 +15,10 @@ pub mod config;
 mod probe;
 mod tls;
 
+/// The client crate this connector is built on (`rumqttc`), re-exported so
+/// hosts and benchmarks use the same version.
+pub use rumqttc;
+
 use patchbay_core::schema::schema_for;
 use patchbay_core::{
     async_trait, Connector, Endpoint, Error, FieldError, ResolvedConfig, Result, TestReport,

@@ -15,6 +15,10 @@ mod connect;
 mod keys;
 mod probe;
 
+/// The client crate this connector is built on (`redis`), re-exported so
+/// hosts and benchmarks use the same version.
+pub use redis;
+
 use patchbay_core::schema::schema_for;
 use patchbay_core::{
     async_trait, AutocompleteQuery, Connector, Endpoint, Error, FieldError, ResolvedConfig, Result,

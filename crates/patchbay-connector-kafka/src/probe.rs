@@ -24,6 +24,8 @@ const SLICE: Duration = Duration::from_millis(50);
 /// Longest slice once requests go unanswered (each slice resends the
 /// request, so they grow for slow brokers).
 const MAX_SLICE: Duration = Duration::from_millis(1600);
+/// Most time set aside, either side of the deadline, to destroy the client.
+const MAX_MARGIN: Duration = Duration::from_millis(250);
 
 /// What a successful probe saw.
 #[derive(Debug, Clone)]
@@ -90,13 +92,15 @@ pub(crate) async fn fetch(
         sasl: config.security_protocol.uses_sasl(),
         state: Mutex::new(State::default()),
     };
-    let (std_start, std_deadline) = (start.into_std(), deadline.into_std());
-    let task = tokio::task::spawn_blocking(move || {
-        run_blocking(&client_config, watch, std_start, std_deadline)
-    });
-    // The blocking side watches the deadline itself; the grace only covers
-    // destroying the client, and this cut is for a client that never ends.
-    match tokio::time::timeout_at(deadline + Duration::from_millis(200), task).await {
+    // Destroying a client takes tens of ms (more on a busy machine): the
+    // waiting stops a margin before the deadline so the probe, destroy
+    // included, ends within the margin after it.
+    let margin = (deadline.saturating_duration_since(start) / 20).min(MAX_MARGIN);
+    let (std_start, stop) = (start.into_std(), (deadline - margin).into_std());
+    let task =
+        tokio::task::spawn_blocking(move || run_blocking(&client_config, watch, std_start, stop));
+    // This cut is only for a client that does not shut down.
+    match tokio::time::timeout_at(deadline + margin, task).await {
         Ok(Ok(Ok(snapshot))) => Ok(snapshot),
         Ok(Ok(Err(Outcome::Failed(reason, message)))) => {
             Err(Error::connection_failed(reason, message))

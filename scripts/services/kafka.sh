@@ -3,6 +3,7 @@
 # tansu (https://crates.io/crates/tansu) with in-memory storage, on loopback.
 #   plain broker  127.0.0.1:${PATCHBAY_KAFKA_PORT:-19092}       (open)
 #   SASL broker   127.0.0.1:${PATCHBAY_KAFKA_SASL_PORT:-19093}  (--authentication)
+# (the next free port, in steps of 10, when another process holds one).
 # The addresses and the binary are written to target/kafka-broker.env, which
 # the tests read. Both commands are idempotent. Exports nothing.
 set -euo pipefail
@@ -23,21 +24,28 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 
+# Starts broker NAME on PORT (or the next free port when another process
+# holds it) and prints the port it listens on.
 start_one() { # name port extra-args...
   local name=$1 port=$2; shift 2
-  if alive "$name" && port_open "$port"; then return 0; fi
-  if port_open "$port"; then
-    echo "kafka.sh: port $port is taken by another process; set PATCHBAY_KAFKA_PORT/PATCHBAY_KAFKA_SASL_PORT" >&2
-    return 1
+  if alive "$name" && [ -f "$STATE/$name.port" ] && port_open "$(cat "$STATE/$name.port")"; then
+    cat "$STATE/$name.port"; return 0
   fi
+  stop_one "$name"
+  local tries=0
+  while port_open "$port"; do
+    port=$((port + 10)); tries=$((tries + 1))
+    if [ "$tries" -gt 50 ]; then echo "kafka.sh: no free port for $name" >&2; return 1; fi
+  done
   nohup "$TANSU" broker \
     --listener-url "tcp://127.0.0.1:$port" \
     --advertised-listener-url "tcp://127.0.0.1:$port" \
     --storage-engine memory://tansu/ --cluster-id "patchbay-$name" "$@" \
     >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
+  echo "$port" >"$STATE/$name.port"
   for _ in $(seq 1 100); do
-    port_open "$port" && return 0
+    if port_open "$port"; then echo "$port"; return 0; fi
     alive "$name" || break
     sleep 0.1
   done
@@ -54,7 +62,7 @@ stop_one() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$STATE/$name.pid"
+  rm -f "$STATE/$name.pid" "$STATE/$name.port"
 }
 
 case "${1:-}" in
@@ -66,11 +74,11 @@ case "${1:-}" in
       exit 0
     fi
     mkdir -p "$STATE"
-    start_one plain "$PLAIN_PORT"
-    start_one sasl "$SASL_PORT" --authentication
+    plain=$(start_one plain "$PLAIN_PORT")
+    sasl=$(start_one sasl "$SASL_PORT" --authentication)
     cat >"$ENV_FILE" <<ENV
-PATCHBAY_TEST_KAFKA=127.0.0.1:$PLAIN_PORT
-PATCHBAY_TEST_KAFKA_SASL=127.0.0.1:$SASL_PORT
+PATCHBAY_TEST_KAFKA=127.0.0.1:$plain
+PATCHBAY_TEST_KAFKA_SASL=127.0.0.1:$sasl
 PATCHBAY_TANSU=$TANSU
 ENV
     ;;

@@ -82,6 +82,42 @@ async fn bad_scram_credentials_are_auth_with_the_brokers_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_user_right_password_succeeds_wrong_password_is_auth() {
+    // The user was created through an open broker sharing this one's
+    // Postgres storage (scripts/services/kafka.sh).
+    let Some((broker, user, password)) = common::scram_broker() else {
+        return;
+    };
+    let config = |password: &str| {
+        json!({
+            "bootstrap_servers": broker,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-256",
+            "sasl_username": user,
+            "sasl_password": password,
+        })
+    };
+    let report = common::probe(config(&password), Duration::from_secs(10))
+        .await
+        .expect("SCRAM with the right password");
+    assert_eq!(report.details.extra["brokers"], json!(1), "{report:?}");
+
+    let start = Instant::now();
+    let f = common::assert_reason(
+        common::probe(config("not-the-password"), Duration::from_secs(20)).await,
+        FailureReason::Auth,
+    );
+    assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
+    assert!(
+        f.reason_text().starts_with("Authentication failed: "),
+        "{}",
+        f.reason_text()
+    );
+    assert!(!f.message.contains("not-the-password"), "{f}");
+    eprintln!("wrong password: {}", f.reason_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mechanism_the_broker_refuses_is_auth() {
     // tansu 0.6 offers SCRAM only; its answer to PLAIN ends the probe at once.
     let Some(broker) = common::sasl_broker() else {

@@ -51,6 +51,19 @@ pub fn sasl_broker() -> Option<String> {
     patchbay_testkit::net::require("kafka (tansu, SASL)", HOW, reachable(&addr))
 }
 
+/// The SCRAM broker on shared Postgres storage (`PATCHBAY_TEST_KAFKA_SCRAM`)
+/// with its user and password (`PATCHBAY_TEST_KAFKA_SCRAM_USER`, `…_PASSWORD`).
+pub fn scram_broker() -> Option<(String, String, String)> {
+    let addr = setting("PATCHBAY_TEST_KAFKA_SCRAM", "127.0.0.1:19095");
+    let addr =
+        patchbay_testkit::net::require("kafka (tansu, SCRAM on Postgres)", HOW, reachable(&addr))?;
+    Some((
+        addr,
+        setting("PATCHBAY_TEST_KAFKA_SCRAM_USER", "patchbay-scram"),
+        setting("PATCHBAY_TEST_KAFKA_SCRAM_PASSWORD", ""),
+    ))
+}
+
 /// The tansu binary (`PATCHBAY_TANSU`).
 pub fn tansu() -> Option<PathBuf> {
     let path = PathBuf::from(setting("PATCHBAY_TANSU", "/opt/patchbay-tools/bin/tansu"));

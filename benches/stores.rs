@@ -9,7 +9,9 @@
 //!
 //! Run: `cargo bench --bench stores -- --noplot`
 
-use std::time::Duration;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patchbay_core::ProfileId;
@@ -51,6 +53,61 @@ pub(crate) fn pseudo_random(i: u64, n: usize) -> usize {
         >> 33) as usize
         % n
         + 1
+}
+
+/// An `iter_custom` body: `iters` calls of `op`, each with a fresh number
+/// (so gets spread over the seeded ids), timed together.
+pub(crate) async fn timed<F, Fut>(iters: u64, mut op: F) -> Duration
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let start = Instant::now();
+    for _ in 0..iters {
+        op(NEXT.fetch_add(1, Ordering::Relaxed)).await;
+    }
+    start.elapsed()
+}
+
+/// Store ÷ baseline measured in alternating rounds (store first, then
+/// baseline first, …) of `per_round` calls each, so that load from other
+/// processes on this shared machine hits both sides alike. Prints per-call
+/// medians and the median of the per-round ratios.
+pub(crate) fn paired<A, FA, B, FB>(rt: &Runtime, label: &str, per_round: u64, mut a: A, mut b: B)
+where
+    A: FnMut(u64) -> FA,
+    FA: Future<Output = ()>,
+    B: FnMut(u64) -> FB,
+    FB: Future<Output = ()>,
+{
+    const ROUNDS: usize = 15;
+    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    rt.block_on(async {
+        timed(per_round, &mut a).await;
+        timed(per_round, &mut b).await;
+        for round in 0..ROUNDS {
+            let (da, db) = if round % 2 == 0 {
+                let da = timed(per_round, &mut a).await;
+                (da, timed(per_round, &mut b).await)
+            } else {
+                let db = timed(per_round, &mut b).await;
+                (timed(per_round, &mut a).await, db)
+            };
+            ta.push(da / per_round as u32);
+            tb.push(db / per_round as u32);
+            ratios.push(da.as_secs_f64() / db.as_secs_f64());
+        }
+    });
+    ta.sort();
+    tb.sort();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "PAIRED {label}: {:?} vs {:?} per call, ratio {:.2} (median of {ROUNDS} alternating rounds of {per_round})",
+        ta[ROUNDS / 2],
+        tb[ROUNDS / 2],
+        ratios[ROUNDS / 2]
+    );
 }
 
 fn config() -> Criterion {

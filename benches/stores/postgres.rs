@@ -10,7 +10,12 @@ use patchbay_store_postgres::PostgresStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
 
-use crate::{middle_cursor, pseudo_random, runtime, seeded_id, COLS, CONFIG, SECRETS, SIZES};
+use patchbay_core::time::OffsetDateTime;
+use sqlx::types::Json;
+
+use crate::{
+    middle_cursor, paired, pseudo_random, runtime, seeded_id, timed, COLS, CONFIG, SECRETS, SIZES,
+};
 
 async fn seeded(url: &str, n: usize) -> Option<PostgresStore> {
     let schema = format!("pbbench_{n}");
@@ -46,6 +51,99 @@ async fn seeded(url: &str, n: usize) -> Option<PostgresStore> {
         .expect("analyze");
     Some(store)
 }
+async fn store_create(store: &PostgresStore) {
+    store
+        .create(&fixture(&unique("c"), "fake"))
+        .await
+        .expect("create");
+}
+
+async fn bare_create(store: &PostgresStore) {
+    let p = fixture(&unique("c"), "fake");
+    let sql = format!(
+        "INSERT INTO {}.profiles (id, name, name_key, connector, description, config, secrets, \
+         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        store.schema()
+    );
+    sqlx::query(&sql)
+        .bind(p.id.as_str())
+        .bind(&p.name)
+        .bind(p.name.to_ascii_lowercase())
+        .bind(&p.connector)
+        .bind(&p.description)
+        .bind(Json(&p.config))
+        .bind(Json(&p.secrets.0))
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .bind(1_i64)
+        .execute(store.pool())
+        .await
+        .expect("insert");
+}
+
+async fn store_get(store: &PostgresStore, i: u64) {
+    store
+        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .await
+        .expect("get");
+}
+
+async fn bare_get(store: &PostgresStore, i: u64) {
+    let sql = format!(
+        "SELECT {COLS} FROM {}.profiles WHERE id = $1",
+        store.schema()
+    );
+    let id = seeded_id(pseudo_random(i, 10_000));
+    let row = sqlx::query(&sql)
+        .bind(id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .expect("select");
+    read_row(&row);
+}
+
+async fn store_list(store: &PostgresStore, n: usize) {
+    let query = ListQuery {
+        after: Some(encode_cursor(&middle_cursor(n))),
+        limit: 100,
+        ..ListQuery::default()
+    };
+    assert_eq!(store.list(&query).await.expect("list").items.len(), 100);
+}
+
+async fn bare_list(store: &PostgresStore, n: usize) {
+    let sql = format!(
+        "SELECT {COLS} FROM {}.profiles WHERE true AND name_key > $1 ORDER BY name_key LIMIT $2",
+        store.schema()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(middle_cursor(n))
+        .bind(101_i64)
+        .fetch_all(store.pool())
+        .await
+        .expect("list");
+    assert_eq!(rows.iter().take(100).map(read_row).count(), 100);
+}
+
+/// Reads every column into owned values, as the store does (without
+/// building a `Profile`).
+fn read_row(row: &sqlx::postgres::PgRow) -> usize {
+    let mut n = 0;
+    for col in ["id", "name", "connector"] {
+        n += row.get::<String, _>(col).len();
+    }
+    let config: Json<serde_json::Map<String, serde_json::Value>> = row.get("config");
+    let secrets: Json<std::collections::BTreeMap<String, String>> = row.get("secrets");
+    let at: OffsetDateTime = row.get("created_at");
+    let up: OffsetDateTime = row.get("updated_at");
+    n + config.0.len()
+        + secrets.0.len()
+        + row
+            .get::<Option<String>, _>("description")
+            .map_or(0, |d| d.len())
+        + usize::from(at < up)
+        + row.get::<i64, _>("version") as usize
+}
 
 pub(crate) fn bench(c: &mut Criterion) {
     let rt = runtime();
@@ -59,116 +157,68 @@ pub(crate) fn bench(c: &mut Criterion) {
         }
     }
     let store = &stores[1];
-    let (pool, schema) = (store.pool(), store.schema().to_owned());
+
     let mut g = c.benchmark_group("postgres/create");
-    g.bench_function("store", |b| {
-        b.to_async(&rt).iter(|| async {
-            store
-                .create(&fixture(&unique("c"), "fake"))
-                .await
-                .expect("create")
-        })
-    });
-    let insert = format!("INSERT INTO {schema}.profiles (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-    g.bench_function("bare_sqlx", |b| {
-        b.to_async(&rt).iter(|| async {
-            let p = fixture(&unique("c"), "fake");
-            sqlx::query(&insert)
-                .bind(p.id.as_str())
-                .bind(&p.name)
-                .bind(p.name.to_ascii_lowercase())
-                .bind(&p.connector)
-                .bind(&p.description)
-                .bind(sqlx::types::Json(&p.config))
-                .bind(sqlx::types::Json(&p.secrets.0))
-                .bind(p.created_at)
-                .bind(p.updated_at)
-                .bind(1_i64)
-                .execute(pool)
-                .await
-                .expect("insert");
-        })
-    });
+    g.bench_function("store", |b| b.to_async(&rt).iter(|| store_create(store)));
+    g.bench_function("bare_sqlx", |b| b.to_async(&rt).iter(|| bare_create(store)));
     g.finish();
 
     let mut g = c.benchmark_group("postgres/get");
-    let mut i = 0_u64;
     g.bench_function("store", |b| {
-        b.to_async(&rt).iter(|| {
-            i += 1;
-            let id = seeded_id(pseudo_random(i, 10_000));
-            async move { store.get(&id).await.expect("get") }
-        })
+        b.to_async(&rt)
+            .iter_custom(|n| timed(n, |i| store_get(store, i)))
     });
-    let select = format!("SELECT {COLS} FROM {schema}.profiles WHERE id = $1");
     g.bench_function("bare_sqlx", |b| {
-        b.to_async(&rt).iter(|| {
-            i += 1;
-            let id = seeded_id(pseudo_random(i, 10_000));
-            let select = &select;
-            async move {
-                let row = sqlx::query(select)
-                    .bind(id.as_str())
-                    .fetch_one(pool)
-                    .await
-                    .expect("select");
-                read_pg_row(&row)
-            }
-        })
+        b.to_async(&rt)
+            .iter_custom(|n| timed(n, |i| bare_get(store, i)))
     });
     g.finish();
 
     let mut g = c.benchmark_group("postgres/list_100");
-    for (n, store) in SIZES.iter().zip(&stores) {
-        let query = ListQuery {
-            after: Some(encode_cursor(&middle_cursor(*n))),
-            limit: 100,
-            ..ListQuery::default()
-        };
-        g.bench_with_input(BenchmarkId::new("store", n), &query, |b, q| {
-            b.to_async(&rt)
-                .iter(|| async { assert_eq!(store.list(q).await.expect("list").items.len(), 100) })
+    for (n, s) in SIZES.iter().zip(&stores) {
+        g.bench_with_input(BenchmarkId::new("store", n), n, |b, &n| {
+            b.to_async(&rt).iter(|| store_list(s, n))
         });
-        let list_sql = format!("SELECT {COLS} FROM {}.profiles WHERE true AND name_key > $1 ORDER BY name_key LIMIT $2", store.schema());
-        let cursor = middle_cursor(*n);
-        g.bench_with_input(BenchmarkId::new("bare_sqlx", n), &cursor, |b, cur| {
-            b.to_async(&rt).iter(|| async {
-                let rows = sqlx::query(&list_sql)
-                    .bind(cur)
-                    .bind(101_i64)
-                    .fetch_all(store.pool())
-                    .await
-                    .expect("list");
-                rows.iter().take(100).map(read_pg_row).count()
-            })
+        g.bench_with_input(BenchmarkId::new("bare_sqlx", n), n, |b, &n| {
+            b.to_async(&rt).iter(|| bare_list(s, n))
         });
     }
     g.finish();
+
+    paired(
+        &rt,
+        "postgres create",
+        20,
+        |_| store_create(store),
+        |_| bare_create(store),
+    );
+    paired(
+        &rt,
+        "postgres get",
+        100,
+        |i| store_get(store, i),
+        |i| bare_get(store, i),
+    );
+    paired(
+        &rt,
+        "postgres list 100 of 10k",
+        20,
+        |_| store_list(store, 10_000),
+        |_| bare_list(store, 10_000),
+    );
+    let (small, large) = (&stores[0], &stores[2]);
+    paired(
+        &rt,
+        "postgres list 100k ÷ 1k (store)",
+        20,
+        |_| store_list(large, 100_000),
+        |_| store_list(small, 1_000),
+    );
     rt.block_on(async {
         for s in &stores {
-            let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", s.schema()))
-                .execute(s.pool())
-                .await;
+            let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", s.schema());
+            let _ = sqlx::raw_sql(&sql).execute(s.pool()).await;
             s.close().await;
         }
     });
-}
-
-/// Reads every column into owned values, as the store does.
-fn read_pg_row(row: &sqlx::postgres::PgRow) -> usize {
-    let mut n = 0;
-    for col in ["id", "name", "connector"] {
-        n += row.get::<String, _>(col).len();
-    }
-    let config: sqlx::types::Json<serde_json::Map<String, serde_json::Value>> = row.get("config");
-    let secrets: sqlx::types::Json<std::collections::BTreeMap<String, String>> = row.get("secrets");
-    let at: patchbay_core::time::OffsetDateTime = row.get("created_at");
-    let up: patchbay_core::time::OffsetDateTime = row.get("updated_at");
-    n + config.0.len()
-        + secrets.0.len()
-        + row
-            .get::<Option<String>, _>("description")
-            .map_or(0, |d| d.len())
-        + (at < up) as usize
-        + row.get::<i64, _>("version") as usize
 }

@@ -7,7 +7,11 @@ use patchbay_store_sqlite::SqliteStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
 
-use crate::{middle_cursor, pseudo_random, runtime, seeded_id, COLS, CONFIG, SECRETS, SIZES};
+use sqlx::SqlitePool;
+
+use crate::{
+    middle_cursor, paired, pseudo_random, runtime, seeded_id, timed, COLS, CONFIG, SECRETS, SIZES,
+};
 
 async fn seeded(dir: &std::path::Path, n: usize) -> SqliteStore {
     let url = format!("sqlite://{}", dir.join(format!("bench-{n}.db")).display());
@@ -30,98 +34,79 @@ async fn seeded(dir: &std::path::Path, n: usize) -> SqliteStore {
     store
 }
 
-pub(crate) fn bench(c: &mut Criterion) {
-    let rt = runtime();
-    let dir = tempfile::tempdir().expect("dir");
-    let stores: Vec<SqliteStore> = SIZES
-        .iter()
-        .map(|&n| rt.block_on(seeded(dir.path(), n)))
-        .collect();
-    let store = &stores[1];
-    let pool = store.pool();
-    let mut g = c.benchmark_group("sqlite/create");
-    g.bench_function("store", |b| {
-        b.to_async(&rt).iter(|| async {
-            store
-                .create(&fixture(&unique("c"), "fake"))
-                .await
-                .expect("create")
-        })
-    });
-    g.bench_function("bare_sqlx", |b| b.to_async(&rt).iter(|| async {
-        let p = fixture(&unique("c"), "fake");
-        let us = (p.created_at.unix_timestamp_nanos() / 1000) as i64;
-        sqlx::query("INSERT INTO profiles (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(p.id.as_str()).bind(&p.name).bind(p.name.to_ascii_lowercase()).bind(&p.connector)
-            .bind(&p.description).bind(serde_json::Value::Object(p.config.clone()).to_string())
-            .bind(serde_json::to_string(&p.secrets.0).expect("json")).bind(us).bind(us).bind(1_i64)
-            .execute(pool).await.expect("insert");
-    }));
-    g.finish();
+const INSERT: &str =
+    "INSERT INTO profiles (id, name, name_key, connector, description, config, secrets, \
+    created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-    let mut g = c.benchmark_group("sqlite/get");
-    let mut i = 0_u64;
-    g.bench_function("store", |b| {
-        b.to_async(&rt).iter(|| {
-            i += 1;
-            let id = seeded_id(pseudo_random(i, 10_000));
-            async move { store.get(&id).await.expect("get") }
-        })
-    });
-    let select = format!("SELECT {COLS} FROM profiles WHERE id = ?");
-    g.bench_function("bare_sqlx", |b| {
-        b.to_async(&rt).iter(|| {
-            i += 1;
-            let id = seeded_id(pseudo_random(i, 10_000));
-            let select = &select;
-            async move {
-                let row = sqlx::query(select)
-                    .bind(id.as_str())
-                    .fetch_one(pool)
-                    .await
-                    .expect("select");
-                read_sqlite_row(&row)
-            }
-        })
-    });
-    g.finish();
+async fn store_create(store: &SqliteStore) {
+    store
+        .create(&fixture(&unique("c"), "fake"))
+        .await
+        .expect("create");
+}
 
-    let list_sql = format!(
+async fn bare_create(pool: &SqlitePool) {
+    let p = fixture(&unique("c"), "fake");
+    let us = (p.created_at.unix_timestamp_nanos() / 1000) as i64;
+    sqlx::query(INSERT)
+        .bind(p.id.as_str())
+        .bind(&p.name)
+        .bind(p.name.to_ascii_lowercase())
+        .bind(&p.connector)
+        .bind(&p.description)
+        .bind(serde_json::Value::Object(p.config.clone()).to_string())
+        .bind(serde_json::to_string(&p.secrets.0).expect("json"))
+        .bind(us)
+        .bind(us)
+        .bind(1_i64)
+        .execute(pool)
+        .await
+        .expect("insert");
+}
+
+async fn store_get(store: &SqliteStore, i: u64) {
+    store
+        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .await
+        .expect("get");
+}
+
+async fn bare_get(pool: &SqlitePool, i: u64) {
+    let sql = format!("SELECT {COLS} FROM profiles WHERE id = ?");
+    let id = seeded_id(pseudo_random(i, 10_000));
+    let row = sqlx::query(&sql)
+        .bind(id.as_str())
+        .fetch_one(pool)
+        .await
+        .expect("select");
+    read_row(&row);
+}
+
+async fn store_list(store: &SqliteStore, n: usize) {
+    let query = ListQuery {
+        after: Some(encode_cursor(&middle_cursor(n))),
+        limit: 100,
+        ..ListQuery::default()
+    };
+    assert_eq!(store.list(&query).await.expect("list").items.len(), 100);
+}
+
+async fn bare_list(pool: &SqlitePool, n: usize) {
+    let sql = format!(
         "SELECT {COLS} FROM profiles WHERE 1 = 1 AND name_key > ? ORDER BY name_key LIMIT ?"
     );
-    let mut g = c.benchmark_group("sqlite/list_100");
-    for (n, store) in SIZES.iter().zip(&stores) {
-        let query = ListQuery {
-            after: Some(encode_cursor(&middle_cursor(*n))),
-            limit: 100,
-            ..ListQuery::default()
-        };
-        g.bench_with_input(BenchmarkId::new("store", n), &query, |b, q| {
-            b.to_async(&rt)
-                .iter(|| async { assert_eq!(store.list(q).await.expect("list").items.len(), 100) })
-        });
-        let (cursor, list_sql) = (middle_cursor(*n), &list_sql);
-        g.bench_with_input(BenchmarkId::new("bare_sqlx", n), &cursor, |b, cur| {
-            b.to_async(&rt).iter(|| async {
-                let rows = sqlx::query(list_sql)
-                    .bind(cur)
-                    .bind(101_i64)
-                    .fetch_all(store.pool())
-                    .await
-                    .expect("list");
-                rows.iter().take(100).map(read_sqlite_row).count()
-            })
-        });
-    }
-    g.finish();
-    for s in &stores {
-        rt.block_on(s.close());
-    }
+    let rows = sqlx::query(&sql)
+        .bind(middle_cursor(n))
+        .bind(101_i64)
+        .fetch_all(pool)
+        .await
+        .expect("list");
+    assert_eq!(rows.iter().take(100).map(read_row).count(), 100);
 }
 
 /// Reads every column into owned values, parsing the JSON ones, as the
 /// store does (without building a `Profile`).
-fn read_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> usize {
+fn read_row(row: &sqlx::sqlite::SqliteRow) -> usize {
     let mut n = 0;
     for col in ["id", "name", "connector"] {
         n += row.get::<String, _>(col).len();
@@ -139,4 +124,74 @@ fn read_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> usize {
             + row.get::<i64, _>("updated_at")
             + row.get::<i64, _>("version")) as usize
             % 2
+}
+
+pub(crate) fn bench(c: &mut Criterion) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("dir");
+    let stores: Vec<SqliteStore> = SIZES
+        .iter()
+        .map(|&n| rt.block_on(seeded(dir.path(), n)))
+        .collect();
+    let (store, pool) = (&stores[1], stores[1].pool());
+
+    let mut g = c.benchmark_group("sqlite/create");
+    g.bench_function("store", |b| b.to_async(&rt).iter(|| store_create(store)));
+    g.bench_function("bare_sqlx", |b| b.to_async(&rt).iter(|| bare_create(pool)));
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite/get");
+    g.bench_function("store", |b| {
+        b.to_async(&rt)
+            .iter_custom(|n| timed(n, |i| store_get(store, i)))
+    });
+    g.bench_function("bare_sqlx", |b| {
+        b.to_async(&rt)
+            .iter_custom(|n| timed(n, |i| bare_get(pool, i)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sqlite/list_100");
+    for (n, s) in SIZES.iter().zip(&stores) {
+        g.bench_with_input(BenchmarkId::new("store", n), n, |b, &n| {
+            b.to_async(&rt).iter(|| store_list(s, n))
+        });
+        g.bench_with_input(BenchmarkId::new("bare_sqlx", n), n, |b, &n| {
+            b.to_async(&rt).iter(|| bare_list(s.pool(), n))
+        });
+    }
+    g.finish();
+
+    paired(
+        &rt,
+        "sqlite create",
+        20,
+        |_| store_create(store),
+        |_| bare_create(pool),
+    );
+    paired(
+        &rt,
+        "sqlite get",
+        200,
+        |i| store_get(store, i),
+        |i| bare_get(pool, i),
+    );
+    paired(
+        &rt,
+        "sqlite list 100 of 10k",
+        20,
+        |_| store_list(store, 10_000),
+        |_| bare_list(pool, 10_000),
+    );
+    let (small, large) = (&stores[0], &stores[2]);
+    paired(
+        &rt,
+        "sqlite list 100k ÷ 1k (store)",
+        20,
+        |_| store_list(large, 100_000),
+        |_| store_list(small, 1_000),
+    );
+    for s in &stores {
+        rt.block_on(s.close());
+    }
 }

@@ -12,13 +12,12 @@ use rdkafka::types::RDKafkaErrorCode as Code;
 /// What one error event means for the probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Signal {
-    /// One address (or, for `dns`, one broker name) cannot be reached; the
-    /// probe fails only once every address has been.
+    /// One address refused the connection; the probe fails only once every
+    /// address has.
     Unreachable {
-        /// Broker name and address (`localhost:9/bootstrap ipv4#127.0.0.1:9`),
-        /// or for `dns` the broker name.
+        /// Broker name and address (`localhost:9/bootstrap ipv4#127.0.0.1:9`).
         address: String,
-        /// `Refused` or `Dns`.
+        /// Always `Refused` today; kept so `Watch` reports what it counted.
         reason: FailureReason,
         /// librdkafka's text.
         message: String,
@@ -73,11 +72,9 @@ pub(crate) fn classify(code: Option<Code>, reason: &str) -> Option<Signal> {
             Some(Signal::Fatal(FailureReason::Auth, said.to_owned()))
         }
         Some(Code::SSL) => Some(Signal::Fatal(FailureReason::Tls, body.to_owned())),
-        Some(Code::Resolve) => Some(Signal::Unreachable {
-            address: broker_name(text).to_owned(),
-            reason: FailureReason::Dns,
-            message: body.to_owned(),
-        }),
+        // The connector resolved every host itself first and counts only
+        // the addresses found: librdkafka's view of a bad host is a note.
+        Some(Code::Resolve) => Some(Signal::Note(body.to_owned())),
         _ if body.starts_with("Connect to ") && body.contains("Connection refused") => {
             let address = body["Connect to ".len()..]
                 .split(" failed")
@@ -199,12 +196,6 @@ mod tests {
             Some(Code::Resolve),
             "nohost:1/bootstrap: Failed to resolve 'nohost:1': x",
         );
-        assert!(matches!(
-            s,
-            Some(Signal::Unreachable {
-                reason: FailureReason::Dns,
-                ..
-            })
-        ));
+        assert!(matches!(s, Some(Signal::Note(_))), "{s:?}");
     }
 }

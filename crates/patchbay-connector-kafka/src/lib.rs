@@ -17,6 +17,7 @@ mod classify;
 mod config;
 mod probe;
 mod properties;
+mod watch;
 
 use patchbay_core::schema::schema_for;
 use patchbay_core::{

@@ -1,22 +1,19 @@
 //! One bounded metadata fetch: a fresh librdkafka client on a blocking
 //! thread, watched through its error events, destroyed before returning.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant as StdInstant};
 
 use patchbay_core::{Error, FailureReason, Result};
-use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
-use rdkafka::producer::{BaseProducer, NoCustomPartitioner, Producer, ProducerContext};
+use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode as Code;
 use rdkafka::ClientConfig;
 use tokio::time::Instant;
 
-use crate::classify::{classify, classify_log, Signal};
 use crate::config::KafkaConfig;
+use crate::watch::Watch;
 
 /// How long one blocking wait lasts before the error events are read: the
 /// most a decisive failure (refused, auth, TLS) waits to be noticed.
@@ -85,13 +82,11 @@ pub(crate) async fn fetch(
     }
     let remaining = deadline.saturating_duration_since(Instant::now());
     let client_config = config.client_config(remaining.as_millis() as u64)?;
-    let watch = Watch {
-        events: AtomicUsize::new(0),
+    let watch = Watch::new(
         addresses,
-        tls: config.security_protocol.uses_tls(),
-        sasl: config.security_protocol.uses_sasl(),
-        state: Mutex::new(State::default()),
-    };
+        config.security_protocol.uses_tls(),
+        config.security_protocol.uses_sasl(),
+    );
     // Destroying a client takes tens of ms (more on a busy machine): the
     // waiting stops a margin before the deadline so the probe, destroy
     // included, ends within the margin after it.
@@ -196,9 +191,9 @@ fn wait_for_metadata(
 fn drain(producer: &BaseProducer<Watch>) {
     let watch = producer.context();
     for _ in 0..1000 {
-        let seen = watch.events.load(Ordering::Relaxed);
+        let seen = watch.events();
         producer.poll(Duration::ZERO);
-        if watch.events.load(Ordering::Relaxed) == seen {
+        if watch.events() == seen {
             break;
         }
     }
@@ -226,131 +221,4 @@ fn snapshot(md: &Metadata, latency: Duration, cluster_id: Option<String>) -> Sna
         cluster_id: cluster_id.filter(|id| !id.is_empty()),
         topics,
     }
-}
-
-/// The client context: records what librdkafka reports while a probe runs.
-pub(crate) struct Watch {
-    events: AtomicUsize,
-    /// Distinct addresses the probe may try; all must fail to fail fast.
-    addresses: usize,
-    /// Whether the client speaks TLS / SASL (to read hangups).
-    tls: bool,
-    sasl: bool,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    unreachable: Vec<(String, FailureReason, String)>,
-    fatal: Option<(FailureReason, String)>,
-    last: Option<String>,
-}
-
-impl Watch {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A failure that ends the probe now, if one was seen.
-    fn decisive(&self) -> Option<(FailureReason, String)> {
-        let state = self.state();
-        if let Some(f) = &state.fatal {
-            return Some(f.clone());
-        }
-        if state.unreachable.len() >= self.addresses {
-            let (_, reason, message) = state.unreachable.last()?;
-            let all: Vec<&str> = state
-                .unreachable
-                .iter()
-                .map(|(_, _, m)| m.as_str())
-                .collect();
-            let message = if all.len() > 1 {
-                all.join("; ")
-            } else {
-                message.clone()
-            };
-            return Some((*reason, message));
-        }
-        None
-    }
-
-    /// ` (last error: …)` for a timeout message, or nothing.
-    fn note(&self) -> String {
-        self.state()
-            .last
-            .as_ref()
-            .map(|m| format!(" (last error: {m})"))
-            .unwrap_or_default()
-    }
-}
-
-impl ClientContext for Watch {
-    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        self.events.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(target: "librdkafka", ?level, fac, message);
-        // Error-level FAIL lines also arrive as error events.
-        if fac == "FAIL" && (level as i32) > (RDKafkaLogLevel::Error as i32) {
-            if let Some(signal) = classify_log(message) {
-                self.record(signal);
-            }
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        self.events.fetch_add(1, Ordering::Relaxed);
-        if let Some(signal) = classify(error.rdkafka_error_code(), reason) {
-            self.record(signal);
-        }
-    }
-}
-
-impl Watch {
-    fn record(&self, signal: Signal) {
-        let mut state = self.state();
-        match signal {
-            Signal::Fatal(reason, message) => {
-                state.last = Some(message.clone());
-                state.fatal.get_or_insert((reason, message));
-            }
-            Signal::Unreachable {
-                address,
-                reason,
-                message,
-            } => {
-                state.last = Some(message.clone());
-                if !state.unreachable.iter().any(|(a, _, _)| *a == address) {
-                    state.unreachable.push((address, reason, message));
-                }
-            }
-            Signal::Hangup { state: at, message } => {
-                let fatal = match at.as_str() {
-                    // A TLS listener resets a plaintext ApiVersion request.
-                    "APIVERSION_QUERY" if !self.tls => Some((
-                        FailureReason::Tls,
-                        format!("{message} while requesting ApiVersion: the listener may expect TLS (security_protocol SSL or SASL_SSL)"),
-                    )),
-                    // The broker answered ApiVersions, then hung up on the
-                    // first real request: it wants SASL first.
-                    "UP" if !self.sasl => Some((
-                        FailureReason::Auth,
-                        format!("{message} right after connecting: the broker may require SASL authentication"),
-                    )),
-                    _ => None,
-                };
-                state.last = Some(message);
-                if let Some(f) = fatal {
-                    state.fatal.get_or_insert(f);
-                }
-            }
-            Signal::Note(message) => state.last = Some(message),
-        }
-    }
-}
-
-impl ProducerContext<NoCustomPartitioner> for Watch {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }

@@ -142,3 +142,21 @@ async fn autocomplete_lists_topics_sorted_filtered_and_bounded() {
         "not sorted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_bootstrap_entry_does_not_fail_the_probe() {
+    let Some(broker) = common::plain_broker() else {
+        return;
+    };
+    // An unresolvable host (rejected locally) and a refused port beside the
+    // live broker: the probe waits for the live one instead of failing.
+    let unresolvable = format!("{}.invalid:9092", "n".repeat(70));
+    let refused = format!("127.0.0.1:{}", patchbay_testkit::net::refused_port());
+    let report = common::probe(
+        json!({ "bootstrap_servers": format!("{unresolvable},{refused},{broker}") }),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the live broker answers");
+    assert_eq!(report.details.extra["brokers"], json!(1));
+}

@@ -5,8 +5,8 @@
 //! * redis: connect, `INFO server`, drop;
 //! * rabbitmq: AMQP handshake as guest, read the server properties, close;
 //! * nats: connect, PING/PONG, read INFO, drain;
-//! * mqtt: CONNECT, SUBSCRIBE `$SYS/broker/version`, the retained version,
-//!   DISCONNECT.
+//! * mqtt: CONNECT, SUBSCRIBE `$SYS/broker/version`, UNSUBSCRIBE (the
+//!   retained version comes between), DISCONNECT.
 //!
 //! A server that is not running is skipped. Run:
 //! `cargo bench --bench broker_probes -- --noplot`
@@ -155,6 +155,10 @@ fn bench_mqtt(c: &mut Criterion, rt: &Runtime) {
             async move {
                 let (client, mut events) =
                     AsyncClient::new(MqttOptions::new(id, "127.0.0.1", 1883), 10);
+                // Same socket option as the connector (see its probe.rs).
+                let mut net = events.network_options();
+                net.set_tcp_nodelay(true);
+                events.set_network_options(net);
                 loop {
                     if let Event::Incoming(Packet::ConnAck(_)) =
                         events.poll().await.expect("connack")
@@ -166,13 +170,24 @@ fn bench_mqtt(c: &mut Criterion, rt: &Runtime) {
                     .subscribe("$SYS/broker/version", QoS::AtMostOnce)
                     .await
                     .expect("subscribe");
-                let version = loop {
-                    if let Event::Incoming(Packet::Publish(p)) =
-                        events.poll().await.expect("version")
+                loop {
+                    if let Event::Incoming(Packet::SubAck(_)) = events.poll().await.expect("suback")
                     {
-                        break p.payload.len();
+                        break;
                     }
-                };
+                }
+                client
+                    .unsubscribe("$SYS/broker/version")
+                    .await
+                    .expect("unsubscribe");
+                let mut version = 0;
+                loop {
+                    match events.poll().await.expect("version") {
+                        Event::Incoming(Packet::Publish(p)) => version = p.payload.len(),
+                        Event::Incoming(Packet::UnsubAck(_)) => break,
+                        _ => continue,
+                    }
+                }
                 client.disconnect().await.expect("disconnect");
                 loop {
                     match events.poll().await {

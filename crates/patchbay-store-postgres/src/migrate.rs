@@ -6,7 +6,7 @@
 //! transactional). A schema migrated by a newer build is refused.
 
 use patchbay_core::{Error, Result};
-use sqlx::PgPool;
+use sqlx::{Executor, PgConnection, PgPool};
 
 use crate::error::storage;
 
@@ -24,28 +24,49 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
 )";
 
 /// Applies every migration not yet applied in `schema`; returns how many ran.
+///
+/// Statements go through `Executor::execute` rather than `sqlx::raw_sql`:
+/// with the latter rustc cannot prove this future `Send` for every
+/// lifetime, and `PostgresStore::connect` could not be spawned.
 pub(crate) async fn run(pool: &PgPool, schema: &str) -> Result<usize> {
-    let fail = |what: &str| {
-        let what = what.to_owned();
-        move |e| storage(&what, e)
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| storage("connect for migrations", e))?;
+    conn.execute("BEGIN")
+        .await
+        .map_err(|e| storage("begin migrations", e))?;
+    let outcome = apply(&mut conn, schema).await;
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
     };
-    let mut tx = pool.begin().await.map_err(fail("begin migrations"))?;
+    let ended = conn.execute(end).await;
+    let applied = outcome?;
+    ended.map_err(|e| storage("commit migrations", e))?;
+    Ok(applied)
+}
+
+/// The migrations, inside the transaction `run` opened.
+async fn apply(conn: &mut PgConnection, schema: &str) -> Result<usize> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
         .bind(format!("patchbay-migrations:{schema}"))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
-        .map_err(fail("take the migration lock"))?;
+        .map_err(|e| storage("take the migration lock", e))?;
     // The schema name was checked to be a plain identifier.
-    sqlx::raw_sql(&format!(
+    let setup = format!(
         "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET LOCAL search_path TO \"{schema}\"; {LEDGER}"
-    ))
-    .execute(&mut *tx)
-    .await
-    .map_err(fail("create the schema and migration ledger"))?;
-    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM patchbay_migrations")
-        .fetch_one(&mut *tx)
+    );
+    (&mut *conn)
+        .execute(setup.as_str())
         .await
-        .map_err(fail("read the migration ledger"))?;
+        .map_err(|e| storage("create the schema and migration ledger", e))?;
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM patchbay_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| storage("read the migration ledger", e))?;
     let latest = MIGRATIONS.last().map_or(0, |m| m.0);
     if let Some(newest) = newest.filter(|n| *n > latest) {
         return Err(Error::Storage {
@@ -60,16 +81,16 @@ pub(crate) async fn run(pool: &PgPool, schema: &str) -> Result<usize> {
         if newest.is_some_and(|n| n >= version) {
             continue;
         }
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
+        (&mut *conn)
+            .execute(sql)
             .await
-            .map_err(fail(&format!("migration {version} ({description})")))?;
+            .map_err(|e| storage(&format!("migration {version} ({description})"), e))?;
         sqlx::query("INSERT INTO patchbay_migrations (version, description) VALUES ($1, $2)")
             .bind(version)
             .bind(description)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
-            .map_err(fail("record a migration"))?;
+            .map_err(|e| storage("record a migration", e))?;
         tracing::info!(
             version,
             description,
@@ -78,6 +99,5 @@ pub(crate) async fn run(pool: &PgPool, schema: &str) -> Result<usize> {
         );
         applied += 1;
     }
-    tx.commit().await.map_err(fail("commit migrations"))?;
     Ok(applied)
 }

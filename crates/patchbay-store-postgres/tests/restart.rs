@@ -7,7 +7,7 @@
 //! and starts it with pg_ctl, and removes it at the end. initdb and pg_ctl
 //! refuse to run as root, so as root they run as the `postgres` user.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use patchbay_core::{Profile, ProfileRepository};
@@ -15,6 +15,8 @@ use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Connection;
 
+/// Prefix of the private servers' directories in the temp dir.
+const PREFIX: &str = "pbpg-";
 const HOW_TO_INSTALL: &str =
     "apt-get install postgresql-15 (binaries in /usr/lib/postgresql/15/bin), \
     or set PATCHBAY_PG_BIN to a directory holding initdb and pg_ctl";
@@ -45,16 +47,7 @@ struct PrivateServer {
 
 impl PrivateServer {
     fn command(&self, tool: &str) -> std::process::Command {
-        let exe = self.bin.join(tool);
-        let mut cmd = if is_root() {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            std::process::Command::new(exe)
-        };
-        cmd.stdin(std::process::Stdio::null());
-        cmd
+        pg_command(&self.bin, tool)
     }
 
     fn data(&self) -> PathBuf {
@@ -67,8 +60,12 @@ impl PrivateServer {
             HOW_TO_INSTALL,
             bin_dir(),
         )?;
+        let stale_bin = bin.clone();
+        tokio::task::spawn_blocking(move || remove_stale(&stale_bin))
+            .await
+            .expect("cleanup task");
         let dir = tempfile::Builder::new()
-            .prefix("pbpg-")
+            .prefix(PREFIX)
             .tempdir()
             .expect("temp dir");
         if is_root() {
@@ -126,6 +123,45 @@ impl PrivateServer {
 
     fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+/// `tool` from `bin`, run as the `postgres` user when we are root.
+fn pg_command(bin: &Path, tool: &str) -> std::process::Command {
+    let exe = bin.join(tool);
+    let mut cmd = if is_root() {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(exe);
+        c
+    } else {
+        std::process::Command::new(exe)
+    };
+    cmd.stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Servers left by killed runs (`pbpg-*` in the temp dir) over an hour
+/// old: stopped and removed.
+fn remove_stale(bin: &Path) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let ours = entry.file_name().to_string_lossy().starts_with(PREFIX);
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600));
+        if ours && old {
+            let path = entry.path();
+            let _ = pg_command(bin, "pg_ctl")
+                .args(["stop", "-m", "immediate", "-D"])
+                .arg(path.join("data"))
+                .output();
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 

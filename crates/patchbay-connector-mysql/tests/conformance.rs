@@ -44,7 +44,7 @@ async fn deadline_is_honoured() {
     let silent = SilentListener::bind().await;
     let mut config = common::config("root", "");
     config["port"] = json!(silent.port());
-    cases::deadline_is_honoured(&MySqlConnector, config, Duration::from_millis(800)).await;
+    cases::deadline_is_honoured(&MySqlConnector, config, Duration::from_secs(2)).await;
 }
 
 #[tokio::test]

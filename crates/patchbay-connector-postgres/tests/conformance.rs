@@ -41,7 +41,7 @@ async fn deadline_is_honoured() {
     let silent = SilentListener::bind().await;
     let mut config = common::config("postgres");
     config["port"] = json!(silent.port());
-    cases::deadline_is_honoured(&PostgresConnector, config, Duration::from_millis(800)).await;
+    cases::deadline_is_honoured(&PostgresConnector, config, Duration::from_secs(2)).await;
 }
 
 #[tokio::test]

@@ -233,7 +233,8 @@ async fn a_profile_in_use_is_not_deleted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_routes_and_methods_get_the_envelope() {
     let s = start().await;
-    s.get("/nope").await.error(404, "NOT_FOUND");
+    let r = s.get("/nope").await;
+    assert_eq!(r.error(404, "NOT_FOUND")["path"], "/api/v1/nope");
     let r = s
         .send(Method::PUT, "/connection_profiles", Some(json!({})))
         .await;

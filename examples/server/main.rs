@@ -20,7 +20,7 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// `sqlite://FILE` or `postgres://…`.
+    /// `sqlite://FILE`, `postgres://…`, or `memory:` (nothing kept).
     #[arg(
         long,
         env = "PATCHBAY_DATABASE_URL",

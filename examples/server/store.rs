@@ -3,18 +3,24 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use patchbay::memory::MemoryStore;
 use patchbay::{Keyring, ProfileRepository};
 use patchbay_store_postgres::PostgresStore;
 use patchbay_store_sqlite::{key_file, SqliteStore};
 
 type Error = Box<dyn std::error::Error>;
 
-/// The repository and keyring for `url` (`sqlite://…` or `postgres://…`).
+/// The repository and keyring for `url` (`sqlite://…`, `postgres://…`, or
+/// `memory:` for a throwaway in-process store).
 pub async fn open(
     url: &str,
     key_file: Option<&Path>,
     pg_schema: &str,
 ) -> Result<(Arc<dyn ProfileRepository>, Keyring), Error> {
+    if url == "memory:" {
+        tracing::warn!("memory store: every profile is lost when the server stops");
+        return Ok((Arc::new(MemoryStore::new()), Keyring::ephemeral()));
+    }
     if url.starts_with("sqlite:") {
         return Ok(match key_file {
             None => {
@@ -36,7 +42,7 @@ pub async fn open(
         ));
     }
     Err(format!(
-        "unsupported database URL {:?}: use sqlite://FILE or postgres://…",
+        "unsupported database URL {:?}: use sqlite://FILE, postgres://… or memory:",
         redacted(url)
     )
     .into())

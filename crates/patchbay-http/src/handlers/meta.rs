@@ -1,7 +1,7 @@
 //! Dependents, connectors, the OpenAPI document and the fallbacks.
 
-use axum::extract::State;
-use axum::http::{header, HeaderValue, Uri};
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -61,8 +61,9 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Response {
     response
 }
 
-/// 404 for paths the API does not have.
-pub(crate) async fn not_found(uri: Uri) -> ApiError {
+/// 404 for paths the API does not have (the path as the client sent it,
+/// mount point included).
+pub(crate) async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::new(
         "NOT_FOUND",
         format!("No route for {}", uri.path()),

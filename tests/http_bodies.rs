@@ -6,7 +6,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{new_body, ok_config, start, start_with_wrong_key, SENTINEL};
+use support::{new_body, ok_config, start, start_with_connector, start_with_wrong_key, SENTINEL};
 
 const CREATE: &str = "/connection_profiles";
 
@@ -240,4 +240,44 @@ async fn announce_huge_body(base: &str) -> String {
     })
     .await
     .unwrap()
+}
+
+/// A connector whose probe panics: a bug in a third-party connector must
+/// cost one 500, not the connection or the server.
+struct Panicky;
+
+#[patchbay::async_trait]
+impl patchbay::Connector for Panicky {
+    fn kind(&self) -> &'static str {
+        "panicky"
+    }
+    fn description(&self) -> &'static str {
+        "panics when probed"
+    }
+    fn config_schema(&self) -> Value {
+        json!({"type": "object", "additionalProperties": false,
+               "properties": {"host": {"type": "string"}}, "required": ["host"]})
+    }
+    fn endpoints(&self, _: &patchbay::ResolvedConfig) -> patchbay::Result<Vec<patchbay::Endpoint>> {
+        Ok(vec![patchbay::Endpoint::new("127.0.0.1", 9)])
+    }
+    async fn test(
+        &self,
+        _: &patchbay::ResolvedConfig,
+        _: tokio::time::Instant,
+    ) -> patchbay::Result<patchbay::TestReport> {
+        panic!("connector bug with {SENTINEL}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_is_a_bare_500_and_the_server_lives_on() {
+    let s = start_with_connector(std::sync::Arc::new(Panicky)).await;
+    let body = json!({"name": "p", "connector": "panicky", "config": {"host": "127.0.0.1"}});
+    for _ in 0..3 {
+        let r = s.post("/connection_profiles/test", body.clone()).await;
+        r.error(500, "INTERNAL");
+        assert_eq!(r.json["error"]["details"], json!({}));
+    }
+    assert_eq!(s.get(CREATE).await.status, 200);
 }

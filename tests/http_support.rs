@@ -92,7 +92,17 @@ pub async fn start_with(policy: NetworkPolicy) -> Server {
     let (store, keyring) = patchbay_store_sqlite::SqliteStore::open_default(&url)
         .await
         .expect("sqlite store");
-    serve(store, keyring, policy, dir).await
+    serve(store, keyring, policy, dir, None).await
+}
+
+/// Starts the API with one more connector registered beside the fake.
+pub async fn start_with_connector(extra: Arc<dyn patchbay::Connector>) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
+    let (store, keyring) = patchbay_store_sqlite::SqliteStore::open_default(&url)
+        .await
+        .expect("sqlite store");
+    serve(store, keyring, NetworkPolicy::default(), dir, Some(extra)).await
 }
 
 /// A second server over the same database whose keyring cannot open the
@@ -111,6 +121,7 @@ pub async fn start_with_wrong_key(first: &Server) -> Server {
         patchbay::Keyring::ephemeral(),
         NetworkPolicy::default(),
         dir,
+        None,
     )
     .await
 }
@@ -120,9 +131,14 @@ async fn serve(
     keyring: patchbay::Keyring,
     policy: NetworkPolicy,
     dir: tempfile::TempDir,
+    extra: Option<Arc<dyn patchbay::Connector>>,
 ) -> Server {
     let fake = FakeConnector::default();
-    let service = ProfileService::builder(Arc::new(store))
+    let mut builder = ProfileService::builder(Arc::new(store));
+    if let Some(extra) = extra {
+        builder = builder.connector_arc(extra);
+    }
+    let service = builder
         .sealer(keyring)
         .connector(fake.clone())
         .network_policy(policy)

@@ -124,3 +124,46 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::internal().into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn api(limit: usize) -> Router {
+        let service = ProfileService::builder(Arc::new(patchbay_store_memory::MemoryStore::new()))
+            .connector(patchbay_testkit::fake::FakeConnector::default())
+            .build()
+            .expect("service");
+        HttpApi::new(service).body_limit(limit).into_router()
+    }
+
+    async fn post(app: Router, body: String) -> StatusCode {
+        let req = Request::post("/connection_profiles")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        app.oneshot(req).await.expect("response").status()
+    }
+
+    #[tokio::test]
+    async fn the_body_limit_is_configurable() {
+        let body = format!(
+            r#"{{"name":"n","connector":"fake","description":"{}","config":{{"host":"127.0.0.1"}}}}"#,
+            "d".repeat(200)
+        );
+        assert_eq!(
+            post(api(100), body.clone()).await,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            post(api(DEFAULT_BODY_LIMIT), body).await,
+            StatusCode::CREATED
+        );
+    }
+}

@@ -82,7 +82,10 @@ async fn in_use_profiles_cannot_be_deleted() {
         err.details()["dependents"],
         json!([{ "kind": "connection_table", "id": "orders" }])
     );
-    assert_eq!(svc.dependents(&p.id).await.unwrap(), [table.clone()]);
+    assert_eq!(
+        svc.dependents(&p.id).await.unwrap(),
+        std::slice::from_ref(&table)
+    );
     assert!(svc.detach(&p.id, &table).await.unwrap());
     svc.delete(&p.id).await.unwrap();
     let bad = Dependent::new("", "x");

@@ -216,3 +216,21 @@ async fn autocomplete_dispatches_by_type() {
         "NOT_FOUND"
     );
 }
+
+#[tokio::test]
+async fn host_names_outside_the_allow_list_are_refused_before_any_lookup() {
+    let fake = FakeConnector::default();
+    let policy = patchbay::NetworkPolicy::default().allow_host_name("localhost");
+    let svc = builder(&fake).network_policy(policy).build().unwrap();
+    let config = json!({ "host": "metadata.google.internal", "port": 80 });
+    let err = svc
+        .test_config(&new_profile("t", config), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "TARGET_FORBIDDEN", "{err:?}");
+    assert_eq!(err.details()["address"], "metadata.google.internal");
+    assert_eq!(fake.calls.started.load(Ordering::SeqCst), 0);
+    let ok = json!({ "host": "localhost", "port": 80 });
+    svc.test_config(&new_profile("t", ok), None).await.unwrap();
+    assert_eq!(fake.calls.started.load(Ordering::SeqCst), 1);
+}

@@ -31,7 +31,7 @@ async fn reports_every_problem_at_once() {
         "/config/host",
         "/config/port",
         "/config/password",
-        "/config",
+        "/config/colour",
     ] {
         assert!(
             paths.contains(&expected),
@@ -40,12 +40,9 @@ async fn reports_every_problem_at_once() {
     }
     let unknown = errors
         .iter()
-        .find(|(p, _)| p == "/config")
+        .find(|(p, _)| p == "/config/colour")
         .expect("unknown field error");
-    assert!(
-        unknown.1.contains("colour"),
-        "the unknown field is named: {unknown:?}"
-    );
+    assert_eq!(unknown.1, "is not a known field");
     let secret = errors
         .iter()
         .find(|(p, _)| p == "/config/password")

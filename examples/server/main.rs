@@ -41,6 +41,11 @@ struct Args {
     /// comma-separated). Default: anything but link-local and cloud metadata.
     #[arg(long, env = "PATCHBAY_PROBE_ALLOW", value_delimiter = ',')]
     probe_allow: Vec<String>,
+    /// Let probes resolve only these host names (`db.example.com` or
+    /// `*.example.com`; repeatable or comma-separated). Other names are
+    /// refused before any DNS query. Default: any name.
+    #[arg(long, env = "PATCHBAY_PROBE_ALLOW_HOST", value_delimiter = ',')]
+    probe_allow_host: Vec<String>,
 }
 
 #[tokio::main]
@@ -74,6 +79,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             net.parse()
                 .map_err(|e| format!("--probe-allow {net:?}: {e}"))?,
         );
+    }
+    for host in &args.probe_allow_host {
+        policy = policy.allow_host_name(host);
     }
     let service = ProfileService::builder(repo)
         .sealer(keyring)

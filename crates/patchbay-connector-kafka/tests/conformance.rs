@@ -147,7 +147,7 @@ async fn bad_configs_list_every_problem() {
             ))
             .await
         ),
-        ["/config"]
+        ["/config/extra"]
     );
 }
 

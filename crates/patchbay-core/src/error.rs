@@ -42,7 +42,7 @@ pub enum Error {
         actual: u64,
     },
     /// The profile has dependents and cannot be deleted.
-    #[error("connection profile {id} is in use by {} dependent(s)", dependents.len())]
+    #[error("connection profile {id} is in use by {}", describe(dependents))]
     InUse {
         /// Profile id.
         id: String,
@@ -75,6 +75,20 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+}
+
+/// `connection_table t1, pipeline p1 and 3 more`.
+fn describe(dependents: &[Dependent]) -> String {
+    let mut text = dependents
+        .iter()
+        .take(5)
+        .map(|d| format!("{} {}", d.kind, d.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if dependents.len() > 5 {
+        text.push_str(&format!(" and {} more", dependents.len() - 5));
+    }
+    text
 }
 
 impl Error {

@@ -21,6 +21,7 @@ pub struct NetworkPolicy {
     allow: Vec<IpNet>,
     deny: Vec<IpNet>,
     ports: Vec<RangeInclusive<u16>>,
+    host_names: Vec<String>,
 }
 
 const ALWAYS_DENIED: &[&str] = &[
@@ -53,6 +54,7 @@ impl Default for NetworkPolicy {
             allow: Vec::new(),
             deny: nets(ALWAYS_DENIED).collect(),
             ports: Vec::new(),
+            host_names: Vec::new(),
         }
     }
 }
@@ -65,6 +67,7 @@ impl NetworkPolicy {
             allow: Vec::new(),
             deny: Vec::new(),
             ports: Vec::new(),
+            host_names: Vec::new(),
         }
     }
 
@@ -91,6 +94,31 @@ impl NetworkPolicy {
     pub fn allow_ports(mut self, ports: RangeInclusive<u16>) -> Self {
         self.ports.push(ports);
         self
+    }
+
+    /// Allows a host name: exact (`db.example.com`, any case) or a suffix
+    /// pattern (`*.example.com`). Once any is given, other names are refused
+    /// before they are even resolved, so no DNS query leaves for them; IP
+    /// literals are judged by the address rules alone.
+    pub fn allow_host_name(mut self, pattern: &str) -> Self {
+        self.host_names.push(pattern.to_ascii_lowercase());
+        self
+    }
+
+    /// Whether `host` (a name or an IP literal) may be resolved and probed.
+    pub fn permits_host(&self, host: &str) -> bool {
+        if self.host_names.is_empty() || host.parse::<IpAddr>().is_ok() {
+            return true;
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.host_names.iter().any(|p| match p.strip_prefix("*.") {
+            Some(suffix) => {
+                host.len() > suffix.len()
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
+            }
+            None => *p == host,
+        })
     }
 
     /// Whether a probe may contact `addr:port`.
@@ -140,5 +168,31 @@ mod tests {
         assert!(p.permits(ip("10.0.0.1"), 5432));
         assert!(!p.permits(ip("10.0.0.1"), 22));
         assert!(!p.permits(ip("192.168.0.1"), 5432));
+    }
+
+    #[test]
+    fn host_names() {
+        let p = NetworkPolicy::default()
+            .allow_host_name("localhost")
+            .allow_host_name("*.Example.com");
+        for ok in [
+            "localhost",
+            "LOCALHOST",
+            "db.example.com",
+            "a.b.example.com.",
+            "10.0.0.1",
+            "::1",
+        ] {
+            assert!(p.permits_host(ok), "{ok}");
+        }
+        for bad in [
+            "example.com",
+            "evilexample.com",
+            "metadata.google.internal",
+            "localhost.evil",
+        ] {
+            assert!(!p.permits_host(bad), "{bad}");
+        }
+        assert!(NetworkPolicy::default().permits_host("anything.at.all"));
     }
 }

@@ -1,5 +1,6 @@
 //! Config schemas: generated from typed structs, validated with `jsonschema`.
 
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use crate::error::{Error, FieldError, Result};
@@ -66,21 +67,28 @@ impl ConfigSchema {
     }
 
     /// Every schema violation of `config`, paths prefixed with `prefix`.
-    /// Messages never quote a secret field's value.
+    /// Unknown fields are reported one by one at their own path. Messages
+    /// never quote a secret field's value.
     pub fn validate(&self, config: &Value, prefix: &str) -> Vec<FieldError> {
-        self.validator
-            .iter_errors(config)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let top = path.split('/').nth(1).unwrap_or_default();
-                let message = if self.is_secret(top) {
-                    // The default message quotes the value: say it without it.
-                    "has an invalid value for a secret field".to_owned()
-                } else {
-                    e.to_string()
-                };
-                FieldError::new(format!("{prefix}{path}"), message)
-            })
-            .collect()
+        let mut out = Vec::new();
+        for e in self.validator.iter_errors(config) {
+            let path = e.instance_path().to_string();
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+                out.extend(unexpected.iter().map(|field| {
+                    let field = field.replace('~', "~0").replace('/', "~1");
+                    FieldError::new(format!("{prefix}{path}/{field}"), "is not a known field")
+                }));
+                continue;
+            }
+            let top = path.split('/').nth(1).unwrap_or_default();
+            let message = if self.is_secret(top) {
+                // The default message quotes the value: say it without it.
+                "has an invalid value for a secret field".to_owned()
+            } else {
+                e.to_string()
+            };
+            out.push(FieldError::new(format!("{prefix}{path}"), message));
+        }
+        out
     }
 }

@@ -168,6 +168,13 @@ impl ProfileService {
     ) -> Result<()> {
         for ep in endpoints {
             let target = ep.to_string();
+            if !self.inner.policy.permits_host(&ep.host) {
+                tracing::warn!(%target, "probe host name forbidden");
+                return Err(Error::TargetForbidden {
+                    address: ep.host.clone(),
+                    target,
+                });
+            }
             let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
             let addrs = timeout_at(deadline, lookup)
                 .await

@@ -13,7 +13,6 @@
 
 pub mod config;
 mod probe;
-mod tls;
 
 /// The client crate this connector is built on (`rumqttc`), re-exported so
 /// hosts and benchmarks use the same version.

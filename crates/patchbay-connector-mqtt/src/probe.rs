@@ -39,7 +39,7 @@ pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> 
         opts.set_credentials(user.clone(), pass);
     }
     if tls {
-        let tls_config = crate::tls::client_config(&config.tls)?;
+        let tls_config = patchbay_tls::client_config(config.tls.ca_cert_pem.as_deref())?;
         opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
             Arc::new(tls_config),
         )));

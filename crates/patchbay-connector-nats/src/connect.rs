@@ -1,17 +1,13 @@
 //! One client connection, bounded by the probe's deadline, and failure
 //! classification.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::{Client, ConnectError, ConnectErrorKind, ConnectOptions, ServerAddr};
 use patchbay_core::{Error, FailureReason, Result};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use tokio::time::{timeout_at, Instant};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use crate::config::{NatsConfig, TlsOptions};
+use crate::config::NatsConfig;
 
 /// Runs `fut` until `deadline`; past it, a `timeout` failure naming `what`.
 pub async fn by_deadline<T>(
@@ -55,7 +51,9 @@ pub async fn connect(config: &NatsConfig, deadline: Instant) -> Result<Client> {
     if config.tls_required() {
         opts = opts
             .require_tls(true)
-            .tls_client_config(tls_config(&config.tls)?);
+            .tls_client_config(patchbay_tls::client_config(
+                config.tls.ca_cert_pem.as_deref(),
+            )?);
         if config.tls.handshake_first {
             opts = opts.tls_first();
         }
@@ -72,29 +70,6 @@ pub async fn connect(config: &NatsConfig, deadline: Instant) -> Result<Client> {
             .map_err(|e| classify(&e, config.tls_required()))
     })
     .await
-}
-
-fn tls_config(tls: &TlsOptions) -> Result<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    match &tls.ca_cert_pem {
-        Some(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert =
-                    cert.map_err(|e| Error::invalid("/config/tls/ca_cert_pem", e.to_string()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::invalid("/config/tls/ca_cert_pem", e.to_string()))?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    // An explicit provider: no dependence on a process-wide default.
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid("/config/tls", e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }
 
 /// Maps a connect error to a classified failure with the server's text.

@@ -1,38 +1,16 @@
-//! The TLS connector handed to amqprs: `ring` chosen explicitly (no reliance
-//! on a process-wide provider), CA from the config's PEM or the web roots.
+//! The TLS connector handed to amqprs, on the shared `patchbay-tls` config.
 
 use std::sync::Arc;
 
 use amqprs::tls::TlsAdaptor;
-use patchbay_core::{Error, Result};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use patchbay_core::Result;
 use tokio_rustls::TlsConnector;
 
 use crate::config::TlsOptions;
 
 /// A TLS adaptor verifying the server as `host` (or `tls.server_name`).
 pub fn adaptor(tls: &TlsOptions, host: &str) -> Result<TlsAdaptor> {
-    let mut roots = RootCertStore::empty();
-    match &tls.ca_cert_pem {
-        Some(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert =
-                    cert.map_err(|e| Error::invalid("/config/tls/ca_cert_pem", e.to_string()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::invalid("/config/tls/ca_cert_pem", e.to_string()))?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid("/config/tls", e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = patchbay_tls::client_config(tls.ca_cert_pem.as_deref())?;
     let name = tls.server_name.clone().unwrap_or_else(|| host.to_owned());
     Ok(TlsAdaptor::new(TlsConnector::from(Arc::new(config)), name))
 }

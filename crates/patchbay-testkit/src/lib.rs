@@ -24,39 +24,48 @@ pub mod repository;
 /// `$make` is an expression (usually an `async` block) evaluating to a value
 /// that implements `ProfileRepository`; it runs once per test. Pass
 /// `rounds = N` to change the delete-versus-attach rounds (default 200).
+///
+/// For a store behind a service that may be absent, write
+/// `repository_suite!(optional: make())` with `make()` giving an `Option`:
+/// `None` ends the test early (use [`net::require`], which prints `SKIPPED`
+/// outside CI and panics under `CI=true`).
 #[macro_export]
 macro_rules! repository_suite {
-    ($make:expr) => {
-        $crate::repository_suite!($make, rounds = 200);
+    (optional: $make:expr) => {
+        $crate::repository_suite!(optional: $make, rounds = 200);
     };
-    ($make:expr, rounds = $rounds:expr) => {
+    (optional: $make:expr, rounds = $rounds:expr) => {
         $crate::repository_suite!(@cases $make;
             create_then_get, minimal_profile_round_trips, missing_is_not_found,
             duplicate_names_in_any_case, list_paginates_in_name_order, list_filters,
             list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
             delete_removes, dependents_block_delete);
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn concurrent_creates_one_wins() {
-            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
-            $crate::repository::concurrent_creates_one_wins(repo).await;
-        }
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn concurrent_updates_one_wins() {
-            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
-            $crate::repository::concurrent_updates_one_wins(repo).await;
-        }
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn delete_races_attach() {
-            let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new($make.await);
-            $crate::repository::delete_races_attach(repo, $rounds).await;
-        }
+        $crate::repository_suite!(@shared $make;
+            concurrent_creates_one_wins(), concurrent_updates_one_wins(),
+            delete_races_attach($rounds));
+    };
+    ($make:expr) => {
+        $crate::repository_suite!($make, rounds = 200);
+    };
+    ($make:expr, rounds = $rounds:expr) => {
+        $crate::repository_suite!(optional: async { Some($make.await) }, rounds = $rounds);
     };
     (@cases $make:expr; $($case:ident),+) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let repo = $make.await;
+                let Some(repo) = $make.await else { return };
                 $crate::repository::$case(&repo).await;
+            }
+        )+
+    };
+    (@shared $make:expr; $($case:ident($($arg:expr)?)),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
+                $crate::repository::$case(repo $(, $arg)?).await;
             }
         )+
     };

@@ -6,4 +6,4 @@ set -euo pipefail
 if [ -x /opt/patchbay-tools/bin/tansu ]; then
   exit 0
 fi
-cargo install tansu --version 0.6.0 --features dynostore,postgres --locked --root /opt/patchbay-tools -j 1
+cargo install tansu --version 0.6.0 --features dynostore,postgres --locked --root /opt/patchbay-tools

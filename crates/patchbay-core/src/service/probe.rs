@@ -224,6 +224,10 @@ fn finish<T>(result: Result<T>, kind: &str, start: Instant, secrets: &[SecretStr
             Err(Error::ConnectionFailed(f))
         }
         Err(Error::Unsupported(m)) => Err(Error::Unsupported(scrub(&m, secrets))),
+        Err(Error::Storage { message, source }) => Err(Error::Storage {
+            message: scrub(&message, secrets),
+            source,
+        }),
         Err(Error::Validation(mut v)) => {
             for e in &mut v.0 {
                 e.message = scrub(&e.message, secrets);

@@ -128,7 +128,7 @@ pub(crate) mod schemas {
         description: Option<String>,
         /// JSON merge patch (RFC 7386) over the config: given fields replace,
         /// `null` removes, omitted fields (secrets included) are kept.
-        #[schema(value_type = Object, nullable = false)]
+        #[schema(value_type = Object, nullable = false, required = false)]
         config: Option<Map<String, Value>>,
         /// The version read earlier; a different stored version is a 409.
         #[schema(nullable = false, minimum = 0)]

@@ -8,9 +8,8 @@
 
 use std::collections::HashMap;
 
-use patchbay_connector_sql::like_prefix;
 use patchbay_connector_sql::suggest::{self, TableRow};
-use patchbay_core::{AutocompleteQuery, Error, Result, Suggestion};
+use patchbay_core::Suggestion;
 use sqlx::{MySqlConnection, Row};
 
 const SCHEMAS: &str = "\
@@ -48,97 +47,54 @@ FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME LIKE BINARY ? ESCAPE '!'
 ORDER BY BINARY COLUMN_NAME LIMIT ?";
 
-/// A validated autocomplete request, ready to run on a connection.
-#[derive(Debug)]
-pub(crate) enum Request {
-    Schemas {
-        pattern: String,
-        limit: i64,
-    },
-    Tables {
-        schema: Option<String>,
-        pattern: String,
-        limit: i64,
-    },
-    Columns {
-        schema: String,
-        table: String,
-        pattern: String,
-        limit: i64,
-    },
-}
+pub(crate) use patchbay_connector_sql::CatalogRequest as Request;
 
-impl Request {
-    /// Checks the query before any connection is made.
-    pub(crate) fn new(query: &AutocompleteQuery) -> Result<Self> {
-        let pattern = like_prefix(query.prefix.as_deref());
-        let limit = suggest::limit(query.limit);
-        match query.kind.as_str() {
-            "schemas" => Ok(Self::Schemas { pattern, limit }),
-            "tables" => Ok(Self::Tables {
-                schema: query.parent.clone().filter(|p| !p.is_empty()),
-                pattern,
-                limit,
-            }),
-            "columns" => {
-                let (schema, table) = suggest::split_parent(query.parent.as_deref())?;
-                Ok(Self::Columns {
-                    schema,
-                    table,
-                    pattern,
-                    limit,
-                })
-            }
-            other => Err(Error::Unsupported(format!(
-                "the mysql connector offers no autocomplete of type {other:?}"
-            ))),
+/// Runs the catalog statement(s).
+pub(crate) async fn run(
+    request: Request,
+    conn: &mut MySqlConnection,
+) -> sqlx::Result<Vec<Suggestion>> {
+    match request {
+        Request::Schemas { pattern, limit } => {
+            let rows = sqlx::query(SCHEMAS)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(suggest::schema(r.try_get(0)?)))
+                .collect()
         }
-    }
-
-    /// Runs the catalog statement(s).
-    pub(crate) async fn run(self, conn: &mut MySqlConnection) -> sqlx::Result<Vec<Suggestion>> {
-        match self {
-            Self::Schemas { pattern, limit } => {
-                let rows = sqlx::query(SCHEMAS)
-                    .bind(pattern)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                rows.iter()
-                    .map(|r| Ok(suggest::schema(r.try_get(0)?)))
-                    .collect()
-            }
-            Self::Tables {
-                schema,
-                pattern,
-                limit,
-            } => tables(conn, schema, pattern, limit).await,
-            Self::Columns {
-                schema,
-                table,
-                pattern,
-                limit,
-            } => {
-                let rows = sqlx::query(COLUMNS)
-                    .bind(&schema)
-                    .bind(&table)
-                    .bind(pattern)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        let nullable = r.try_get::<String, _>(2)? == "YES";
-                        Ok(suggest::column(
-                            &schema,
-                            &table,
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            nullable,
-                        ))
-                    })
-                    .collect()
-            }
+        Request::Tables {
+            schema,
+            pattern,
+            limit,
+        } => tables(conn, schema, pattern, limit).await,
+        Request::Columns {
+            schema,
+            table,
+            pattern,
+            limit,
+        } => {
+            let rows = sqlx::query(COLUMNS)
+                .bind(&schema)
+                .bind(&table)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let nullable = r.try_get::<String, _>(2)? == "YES";
+                    Ok(suggest::column(
+                        &schema,
+                        &table,
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        nullable,
+                    ))
+                })
+                .collect()
         }
     }
 }

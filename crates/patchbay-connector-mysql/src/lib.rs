@@ -86,10 +86,10 @@ impl Connector for MySqlConnector {
         let config: SqlConfig = config.parse()?;
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
-        let request = catalog::Request::new(query)?;
+        let request = catalog::Request::new(query, "mysql")?;
         let options = connect_options(&config, &target);
         with_connection(&options, &target, &limits, failure_reason, |c| {
-            Box::pin(request.run(c))
+            Box::pin(catalog::run(request, c))
         })
         .await
     }

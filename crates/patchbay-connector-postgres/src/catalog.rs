@@ -5,9 +5,8 @@
 //! (`pg_catalog`, `pg_toast`, `pg_temp_N`…: Postgres reserves the prefix).
 //! Names are compared and sorted as `name`, i.e. bytewise (C collation).
 
-use patchbay_connector_sql::like_prefix;
 use patchbay_connector_sql::suggest::{self, TableRow};
-use patchbay_core::{AutocompleteQuery, Error, Result, Suggestion};
+use patchbay_core::Suggestion;
 use sqlx::{PgConnection, Row};
 
 const SCHEMAS: &str = "\
@@ -43,114 +42,71 @@ WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
   AND a.attname LIKE $3 ESCAPE '!'
 ORDER BY a.attname LIMIT $4";
 
-/// A validated autocomplete request, ready to run on a connection.
-#[derive(Debug)]
-pub(crate) enum Request {
-    Schemas {
-        pattern: String,
-        limit: i64,
-    },
-    Tables {
-        schema: Option<String>,
-        pattern: String,
-        limit: i64,
-    },
-    Columns {
-        schema: String,
-        table: String,
-        pattern: String,
-        limit: i64,
-    },
-}
+pub(crate) use patchbay_connector_sql::CatalogRequest as Request;
 
-impl Request {
-    /// Checks the query before any connection is made.
-    pub(crate) fn new(query: &AutocompleteQuery) -> Result<Self> {
-        let pattern = like_prefix(query.prefix.as_deref());
-        let limit = suggest::limit(query.limit);
-        match query.kind.as_str() {
-            "schemas" => Ok(Self::Schemas { pattern, limit }),
-            "tables" => Ok(Self::Tables {
-                schema: query.parent.clone().filter(|p| !p.is_empty()),
-                pattern,
-                limit,
-            }),
-            "columns" => {
-                let (schema, table) = suggest::split_parent(query.parent.as_deref())?;
-                Ok(Self::Columns {
-                    schema,
-                    table,
-                    pattern,
-                    limit,
-                })
-            }
-            other => Err(Error::Unsupported(format!(
-                "the postgres connector offers no autocomplete of type {other:?}"
-            ))),
+/// Runs the one catalog statement.
+pub(crate) async fn run(
+    request: Request,
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<Suggestion>> {
+    match request {
+        Request::Schemas { pattern, limit } => {
+            let rows = sqlx::query(SCHEMAS)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(suggest::schema(r.try_get(0)?)))
+                .collect()
         }
-    }
-
-    /// Runs the one catalog statement.
-    pub(crate) async fn run(self, conn: &mut PgConnection) -> sqlx::Result<Vec<Suggestion>> {
-        match self {
-            Self::Schemas { pattern, limit } => {
-                let rows = sqlx::query(SCHEMAS)
-                    .bind(pattern)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                rows.iter()
-                    .map(|r| Ok(suggest::schema(r.try_get(0)?)))
-                    .collect()
-            }
-            Self::Tables {
-                schema,
-                pattern,
-                limit,
-            } => {
-                let rows = sqlx::query(TABLES)
-                    .bind(schema)
-                    .bind(pattern)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(suggest::table(TableRow {
-                            schema: r.try_get(0)?,
-                            name: r.try_get(1)?,
-                            is_view: r.try_get(2)?,
-                            rows: r.try_get(3)?,
-                            bytes: r.try_get(4)?,
-                        }))
-                    })
-                    .collect()
-            }
-            Self::Columns {
-                schema,
-                table,
-                pattern,
-                limit,
-            } => {
-                let rows = sqlx::query(COLUMNS)
-                    .bind(&schema)
-                    .bind(&table)
-                    .bind(pattern)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(suggest::column(
-                            &schema,
-                            &table,
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                        ))
-                    })
-                    .collect()
-            }
+        Request::Tables {
+            schema,
+            pattern,
+            limit,
+        } => {
+            let rows = sqlx::query(TABLES)
+                .bind(schema)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(suggest::table(TableRow {
+                        schema: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        is_view: r.try_get(2)?,
+                        rows: r.try_get(3)?,
+                        bytes: r.try_get(4)?,
+                    }))
+                })
+                .collect()
+        }
+        Request::Columns {
+            schema,
+            table,
+            pattern,
+            limit,
+        } => {
+            let rows = sqlx::query(COLUMNS)
+                .bind(&schema)
+                .bind(&table)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(suggest::column(
+                        &schema,
+                        &table,
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                    ))
+                })
+                .collect()
         }
     }
 }

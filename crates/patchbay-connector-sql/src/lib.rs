@@ -12,6 +12,7 @@ mod classify;
 mod config;
 mod like;
 mod probe;
+mod request;
 mod size;
 pub mod suggest;
 
@@ -19,6 +20,7 @@ pub use classify::{classify, timeout_error};
 pub use config::{SqlConfig, TlsMode};
 pub use like::{like_prefix, LIKE_ESCAPE};
 pub use probe::{with_connection, BoxFuture, Limits};
+pub use request::CatalogRequest;
 pub use size::human_size;
 
 /// System schemas left out of `schemas` and `tables` suggestions.

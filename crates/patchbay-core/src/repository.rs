@@ -133,6 +133,19 @@ pub trait ProfileRepository: Send + Sync + 'static {
 
     /// Everything that depends on the profile, sorted by kind then id.
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>>;
+
+    /// A counter that moves whenever anything this store holds changes
+    /// (create, update, delete, attach, detach), or `None` (the default) when
+    /// the store cannot know every change — another process may write.
+    ///
+    /// A store returns `Some` only when every write goes through this value
+    /// (in memory, or a database file this process holds exclusively), and
+    /// moves it only *after* the write is visible to readers. Callers may then
+    /// cache what they read under the revision they loaded *before* reading,
+    /// and serve it while the revision is unchanged.
+    fn revision(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Encodes a keyset cursor from the last name key of a page. Stores may use

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use async_trait::async_trait;
@@ -20,6 +21,8 @@ use patchbay_core::{
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    /// Moved after each successful write, once the lock is released.
+    revision: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +45,16 @@ impl MemoryStore {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Runs a write under the lock, then moves the revision if it changed
+    /// anything: a reader that sees the new revision also sees the change.
+    fn mutate<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let result = f(&mut self.write());
+        if result.is_ok() {
+            self.revision.fetch_add(1, Ordering::AcqRel);
+        }
+        result
+    }
 }
 
 fn not_found(id: &ProfileId) -> Error {
@@ -52,15 +65,16 @@ fn not_found(id: &ProfileId) -> Error {
 impl ProfileRepository for MemoryStore {
     async fn create(&self, profile: &Profile) -> Result<()> {
         let key = name_key(&profile.name);
-        let mut s = self.write();
-        if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
-            return Err(Error::AlreadyExists {
-                name: profile.name.clone(),
-            });
-        }
-        s.by_name.insert(key, profile.id.clone());
-        s.profiles.insert(profile.id.clone(), profile.clone());
-        Ok(())
+        self.mutate(|s| {
+            if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
+                return Err(Error::AlreadyExists {
+                    name: profile.name.clone(),
+                });
+            }
+            s.by_name.insert(key, profile.id.clone());
+            s.profiles.insert(profile.id.clone(), profile.clone());
+            Ok(())
+        })
     }
 
     async fn get(&self, id: &ProfileId) -> Result<Profile> {
@@ -119,66 +133,70 @@ impl ProfileRepository for MemoryStore {
     }
 
     async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
-        let mut s = self.write();
-        let current = s
-            .profiles
-            .get(&profile.id)
-            .ok_or_else(|| not_found(&profile.id))?;
-        if current.version != expected_version {
-            return Err(Error::VersionConflict {
-                id: profile.id.to_string(),
-                expected: expected_version,
-                actual: current.version,
-            });
-        }
-        let (old_key, new_key) = (name_key(&current.name), name_key(&profile.name));
-        if old_key != new_key {
-            if s.by_name.contains_key(&new_key) {
-                return Err(Error::AlreadyExists {
-                    name: profile.name.clone(),
+        self.mutate(|s| {
+            let current = s
+                .profiles
+                .get(&profile.id)
+                .ok_or_else(|| not_found(&profile.id))?;
+            if current.version != expected_version {
+                return Err(Error::VersionConflict {
+                    id: profile.id.to_string(),
+                    expected: expected_version,
+                    actual: current.version,
                 });
             }
-            s.by_name.remove(&old_key);
-            s.by_name.insert(new_key, profile.id.clone());
-        }
-        s.profiles.insert(profile.id.clone(), profile.clone());
-        Ok(())
+            let (old_key, new_key) = (name_key(&current.name), name_key(&profile.name));
+            if old_key != new_key {
+                if s.by_name.contains_key(&new_key) {
+                    return Err(Error::AlreadyExists {
+                        name: profile.name.clone(),
+                    });
+                }
+                s.by_name.remove(&old_key);
+                s.by_name.insert(new_key, profile.id.clone());
+            }
+            s.profiles.insert(profile.id.clone(), profile.clone());
+            Ok(())
+        })
     }
 
     async fn delete(&self, id: &ProfileId) -> Result<()> {
-        let mut s = self.write();
-        if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
-            return Err(Error::InUse {
-                id: id.to_string(),
-                dependents: deps.iter().cloned().collect(),
-            });
-        }
-        let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-        s.by_name.remove(&name_key(&profile.name));
-        s.dependents.remove(id);
-        Ok(())
+        self.mutate(|s| {
+            if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
+                return Err(Error::InUse {
+                    id: id.to_string(),
+                    dependents: deps.iter().cloned().collect(),
+                });
+            }
+            let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
+            s.by_name.remove(&name_key(&profile.name));
+            s.dependents.remove(id);
+            Ok(())
+        })
     }
 
     async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        let mut s = self.write();
-        if !s.profiles.contains_key(id) {
-            return Err(not_found(id));
-        }
-        s.dependents
-            .entry(id.clone())
-            .or_default()
-            .insert(dependent.clone());
-        Ok(())
+        self.mutate(|s| {
+            if !s.profiles.contains_key(id) {
+                return Err(not_found(id));
+            }
+            s.dependents
+                .entry(id.clone())
+                .or_default()
+                .insert(dependent.clone());
+            Ok(())
+        })
     }
 
     async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
-        let mut s = self.write();
-        if !s.profiles.contains_key(id) {
-            return Err(not_found(id));
-        }
-        Ok(s.dependents
-            .get_mut(id)
-            .is_some_and(|d| d.remove(dependent)))
+        self.mutate(|s| {
+            if !s.profiles.contains_key(id) {
+                return Err(not_found(id));
+            }
+            Ok(s.dependents
+                .get_mut(id)
+                .is_some_and(|d| d.remove(dependent)))
+        })
     }
 
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
@@ -190,6 +208,11 @@ impl ProfileRepository for MemoryStore {
             .get(id)
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default())
+    }
+
+    /// Every write goes through this store, so the revision is always known.
+    fn revision(&self) -> Option<u64> {
+        Some(self.revision.load(Ordering::Acquire))
     }
 }
 

@@ -28,6 +28,14 @@ pub struct SqliteConfig {
     pub full_sync: bool,
     /// Run the embedded migrations when opening (default true).
     pub migrate_on_open: bool,
+    /// Hold the database for this store alone (default false). Every store
+    /// locks `<database file>.lock`: shared by default, exclusively with this
+    /// set, so opening fails with `STORAGE` while another store (in this or
+    /// another process) has the file. Knowing it is the only writer, the
+    /// store then reports a [revision](patchbay_core::ProfileRepository::revision)
+    /// and adapters may reuse what they rendered from it. Tools that bypass
+    /// patchbay (the `sqlite3` shell) are not stopped by the lock.
+    pub exclusive: bool,
 }
 
 impl SqliteConfig {
@@ -40,6 +48,7 @@ impl SqliteConfig {
             acquire_timeout: Duration::from_secs(10),
             full_sync: true,
             migrate_on_open: true,
+            exclusive: false,
         }
     }
 

@@ -25,6 +25,7 @@
 
 mod config;
 mod error;
+mod file_lock;
 pub mod key_file;
 mod migrate;
 mod queries;

@@ -19,27 +19,9 @@ fn not_found(id: &ProfileId) -> Error {
 #[async_trait]
 impl ProfileRepository for SqliteStore {
     async fn create(&self, p: &Profile) -> Result<()> {
-        let (config, secrets) = q::encode_json(p);
-        let result = sqlx::query(q::INSERT)
-            .bind(p.id.as_str())
-            .bind(&p.name)
-            .bind(name_key(&p.name))
-            .bind(&p.connector)
-            .bind(&p.description)
-            .bind(config)
-            .bind(secrets)
-            .bind(micros(p.created_at))
-            .bind(micros(p.updated_at))
-            .bind(p.version as i64)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
-                name: p.name.clone(),
-            }),
-            Err(e) => Err(storage("create a profile", e)),
-        }
+        let result = self.create_row(p).await;
+        self.changed();
+        result
     }
 
     async fn get(&self, id: &ProfileId) -> Result<Profile> {
@@ -92,6 +74,71 @@ impl ProfileRepository for SqliteStore {
     }
 
     async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
+        let result = self.update_row(p, expected_version).await;
+        self.changed();
+        result
+    }
+
+    async fn delete(&self, id: &ProfileId) -> Result<()> {
+        let result = self.delete_row(id).await;
+        self.changed();
+        result
+    }
+
+    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
+        let result = self.attach_row(id, d).await;
+        self.changed();
+        result
+    }
+
+    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        let result = self.detach_row(id, d).await;
+        self.changed();
+        result
+    }
+
+    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+        let deps = self.dependents_of(id).await?;
+        if deps.is_empty() && !self.exists(id).await? {
+            return Err(not_found(id));
+        }
+        Ok(deps)
+    }
+
+    fn revision(&self) -> Option<u64> {
+        self.current_revision()
+    }
+}
+
+/// The writes, each one statement; the trait methods above move the
+/// revision after each, once it is committed (even on error: a failure may
+/// come after the commit).
+impl SqliteStore {
+    async fn create_row(&self, p: &Profile) -> Result<()> {
+        let (config, secrets) = q::encode_json(p);
+        let result = sqlx::query(q::INSERT)
+            .bind(p.id.as_str())
+            .bind(&p.name)
+            .bind(name_key(&p.name))
+            .bind(&p.connector)
+            .bind(&p.description)
+            .bind(config)
+            .bind(secrets)
+            .bind(micros(p.created_at))
+            .bind(micros(p.updated_at))
+            .bind(p.version as i64)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
+                name: p.name.clone(),
+            }),
+            Err(e) => Err(storage("create a profile", e)),
+        }
+    }
+
+    async fn update_row(&self, p: &Profile, expected_version: u64) -> Result<()> {
         let (config, secrets) = q::encode_json(p);
         let result = sqlx::query(q::UPDATE)
             .bind(&p.name)
@@ -131,7 +178,7 @@ impl ProfileRepository for SqliteStore {
         }
     }
 
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
+    async fn delete_row(&self, id: &ProfileId) -> Result<()> {
         // The foreign key decides; a refusal is then explained by reading
         // the dependents. If they were detached in between, try again.
         for _ in 0..3 {
@@ -162,7 +209,7 @@ impl ProfileRepository for SqliteStore {
         })
     }
 
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
+    async fn attach_row(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
         match sqlx::query(q::ATTACH)
             .bind(id.as_str())
             .bind(&d.kind)
@@ -176,7 +223,7 @@ impl ProfileRepository for SqliteStore {
         }
     }
 
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
+    async fn detach_row(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
         let done = sqlx::query(q::DETACH)
             .bind(id.as_str())
             .bind(&d.kind)
@@ -191,13 +238,5 @@ impl ProfileRepository for SqliteStore {
         } else {
             Err(not_found(id))
         }
-    }
-
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        let deps = self.dependents_of(id).await?;
-        if deps.is_empty() && !self.exists(id).await? {
-            return Err(not_found(id));
-        }
-        Ok(deps)
     }
 }

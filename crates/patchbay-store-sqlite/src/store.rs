@@ -1,6 +1,8 @@
 //! [`SqliteStore`]: opening, migrating, the key file, and the pool.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use patchbay_core::{Dependent, Error, Keyring, ProfileId, Result};
 use sqlx::sqlite::SqlitePoolOptions;
@@ -9,13 +11,17 @@ use sqlx::SqlitePool;
 use crate::config::SqliteConfig;
 use crate::error::storage;
 use crate::queries as q;
-use crate::{key_file, migrate};
+use crate::{file_lock, key_file, migrate};
 
 /// Profiles in a SQLite database file. Cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     file: Option<PathBuf>,
+    /// Held for the store's life; released when the last clone drops.
+    _lock: Option<Arc<std::fs::File>>,
+    /// `Some` when the database is this store's alone (`exclusive`).
+    revision: Option<Arc<AtomicU64>>,
 }
 
 impl SqliteStore {
@@ -35,6 +41,10 @@ impl SqliteStore {
     pub async fn open_with(config: SqliteConfig) -> Result<Self> {
         let options = config.connect_options()?;
         let file = config.file()?;
+        let lock = match &file {
+            Some(f) => Some(Arc::new(file_lock::acquire(f, config.exclusive).await?)),
+            None => None,
+        };
         let mut pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(config.acquire_timeout);
@@ -49,7 +59,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| storage(&format!("open {}", config.url), e))?;
-        let store = Self { pool, file };
+        let store = Self {
+            pool,
+            file,
+            _lock: lock,
+            revision: config.exclusive.then(|| Arc::new(AtomicU64::new(0))),
+        };
         if config.migrate_on_open {
             store.migrate().await?;
         }
@@ -109,6 +124,17 @@ impl SqliteStore {
     /// The underlying pool, for diagnostics and host-side queries.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Moves the revision after a write (no-op unless `exclusive`).
+    pub(crate) fn changed(&self) {
+        if let Some(r) = &self.revision {
+            r.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    pub(crate) fn current_revision(&self) -> Option<u64> {
+        self.revision.as_ref().map(|r| r.load(Ordering::Acquire))
     }
 
     /// Closes every pooled connection (checkpointing the WAL).

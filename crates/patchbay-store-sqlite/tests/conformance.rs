@@ -1,6 +1,6 @@
 //! The testkit's repository conformance suite against a SQLite file.
 
-use patchbay_store_sqlite::SqliteStore;
+use patchbay_store_sqlite::{SqliteConfig, SqliteStore};
 
 /// A fresh database file per test; the directory goes when the store does.
 struct TempStore {
@@ -8,10 +8,15 @@ struct TempStore {
     _dir: tempfile::TempDir,
 }
 
-async fn make() -> TempStore {
+async fn make(exclusive: bool) -> TempStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
-    let store = SqliteStore::open(&url).await.expect("open");
+    let store = SqliteStore::open_with(SqliteConfig {
+        exclusive,
+        ..SqliteConfig::new(url)
+    })
+    .await
+    .expect("open");
     TempStore { store, _dir: dir }
 }
 
@@ -49,10 +54,28 @@ mod delegate {
         async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
             self.store.dependents(id).await
         }
+        fn revision(&self) -> Option<u64> {
+            self.store.revision()
+        }
     }
 }
 
-patchbay_testkit::repository_suite!(make());
+/// The default: the file may be shared with other stores, no revision.
+mod shared {
+    patchbay_testkit::repository_suite!(super::make(false));
+}
+
+/// `exclusive`: this store alone, with a revision.
+mod exclusive {
+    patchbay_testkit::repository_suite!(super::make(true));
+
+    #[tokio::test]
+    async fn reports_a_revision() {
+        use patchbay_core::ProfileRepository;
+        assert!(super::make(true).await.revision().is_some());
+        assert!(super::make(false).await.revision().is_none());
+    }
+}
 
 /// `sqlite::memory:` keeps its data across pooled connections and idle time,
 /// and `open_default` gives it an ephemeral key instead of a key file.
@@ -74,4 +97,34 @@ async fn in_memory_database_is_shared_by_the_pool() {
     for r in reads {
         assert_eq!(r.await.expect("task").expect("get"), p);
     }
+}
+
+/// An exclusive store refuses to share its file, whichever opens first, and
+/// lets go when its last clone drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusive_stores_do_not_share_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
+    let open = |exclusive: bool| {
+        SqliteStore::open_with(SqliteConfig {
+            exclusive,
+            ..SqliteConfig::new(url.clone())
+        })
+    };
+    let owner = open(true).await.expect("first exclusive open");
+    for exclusive in [true, false] {
+        let err = open(exclusive).await.expect_err("second open must fail");
+        assert_eq!(err.code(), "STORAGE", "{err}");
+        assert!(err.to_string().contains("held"), "{err}");
+    }
+    let clone = owner.clone();
+    drop(owner);
+    assert!(open(false).await.is_err(), "a clone still holds the lock");
+    clone.close().await;
+    drop(clone);
+    let a = open(false).await.expect("shared after release");
+    let b = open(false).await.expect("shared stores coexist");
+    assert!(open(true).await.is_err(), "exclusive while shared holders exist");
+    drop((a, b));
+    open(true).await.expect("exclusive once everyone left");
 }

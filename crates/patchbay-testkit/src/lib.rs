@@ -39,7 +39,7 @@ macro_rules! repository_suite {
             create_then_get, minimal_profile_round_trips, missing_is_not_found,
             duplicate_names_in_any_case, list_paginates_in_name_order, list_filters,
             list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
-            delete_removes, dependents_block_delete);
+            delete_removes, dependents_block_delete, revision_follows_writes);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds));

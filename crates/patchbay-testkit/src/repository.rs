@@ -233,6 +233,38 @@ pub async fn rename_keeps_names_unique(repo: &dyn ProfileRepository) {
     repo.update(&recase, 2).await.expect("case-only rename");
 }
 
+/// A store that reports a revision moves it with every write, before the
+/// write returns; one that reports none never starts to.
+pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
+    let claims = repo.revision().is_some();
+    let mut last = repo.revision();
+    let mut moved = |what: &str, now: Option<u64>| {
+        assert_eq!(now.is_some(), claims, "{what}: revision appeared or vanished");
+        if claims {
+            assert_ne!(now, last, "{what} did not move the revision");
+        }
+        last = now;
+    };
+    let mut p = fixture(&unique("rev"), "fake");
+    repo.create(&p).await.expect("create");
+    moved("create", repo.revision());
+    p.version = 2;
+    p.description = None;
+    repo.update(&p, 1).await.expect("update");
+    moved("update", repo.revision());
+    let d = Dependent::new("connection_table", "rev-t1");
+    repo.attach(&p.id, &d).await.expect("attach");
+    moved("attach", repo.revision());
+    assert!(repo.detach(&p.id, &d).await.expect("detach"));
+    moved("detach", repo.revision());
+    repo.delete(&p.id).await.expect("delete");
+    moved("delete", repo.revision());
+    let before = repo.revision();
+    let _ = repo.get(&p.id).await;
+    let _ = repo.list(&ListQuery::default()).await.expect("list");
+    assert_eq!(repo.revision(), before, "reads moved the revision");
+}
+
 /// Delete removes the profile and its name.
 pub async fn delete_removes(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("del"), "fake");

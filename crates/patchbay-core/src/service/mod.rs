@@ -74,6 +74,13 @@ impl ProfileService {
     pub fn repository(&self) -> &Arc<dyn ProfileRepository> {
         &self.inner.repo
     }
+
+    /// The repository's [revision](ProfileRepository::revision): while it is
+    /// `Some` and unchanged, what the service returned for a read is still
+    /// true. Adapters use it to reuse rendered responses.
+    pub fn revision(&self) -> Option<u64> {
+        self.inner.repo.revision()
+    }
 }
 
 /// Configures a [`ProfileService`].

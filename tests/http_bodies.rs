@@ -6,7 +6,9 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{new_body, ok_config, start, start_with_connector, start_with_wrong_key, SENTINEL};
+use support::{
+    new_body, ok_config, start, start_shared, start_with_connector, start_with_wrong_key, SENTINEL,
+};
 
 const CREATE: &str = "/connection_profiles";
 
@@ -196,7 +198,7 @@ async fn the_sentinel_secret_is_in_no_response() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn internal_failures_are_500_and_say_nothing() {
-    let s = start().await;
+    let s = start_shared().await;
     let p = s.create("sealed").await;
     let other = start_with_wrong_key(&s).await;
     let r = other

@@ -85,24 +85,48 @@ pub async fn start() -> Server {
     start_with(NetworkPolicy::default()).await
 }
 
-/// Starts the API over a SQLite database in a temporary directory.
+/// Starts the API over a SQLite database in a temporary directory, held
+/// exclusively as the server example holds it (so the response cache works).
 pub async fn start_with(policy: NetworkPolicy) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
-    let (store, keyring) = patchbay_store_sqlite::SqliteStore::open_default(&url)
-        .await
-        .expect("sqlite store");
+    let (dir, store, keyring) = open_store(true).await;
     serve(store, keyring, policy, dir, None).await
+}
+
+/// Like [`start`], over a file other stores may open too (no response cache).
+pub async fn start_shared() -> Server {
+    let (dir, store, keyring) = open_store(false).await;
+    serve(store, keyring, NetworkPolicy::default(), dir, None).await
 }
 
 /// Starts the API with one more connector registered beside the fake.
 pub async fn start_with_connector(extra: Arc<dyn patchbay::Connector>) -> Server {
+    let (dir, store, keyring) = open_store(true).await;
+    serve(store, keyring, NetworkPolicy::default(), dir, Some(extra)).await
+}
+
+async fn open_store(
+    exclusive: bool,
+) -> (
+    tempfile::TempDir,
+    patchbay_store_sqlite::SqliteStore,
+    patchbay::Keyring,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("profiles.db").display());
-    let (store, keyring) = patchbay_store_sqlite::SqliteStore::open_default(&url)
-        .await
-        .expect("sqlite store");
-    serve(store, keyring, NetworkPolicy::default(), dir, Some(extra)).await
+    let (store, keyring) = patchbay_store_sqlite::SqliteStore::open_default_with(
+        patchbay_store_sqlite::SqliteConfig {
+            exclusive,
+            ..patchbay_store_sqlite::SqliteConfig::new(url)
+        },
+    )
+    .await
+    .expect("sqlite store");
+    (dir, store, keyring)
+}
+
+/// The database file behind a server.
+pub fn database_file(s: &Server) -> std::path::PathBuf {
+    s._dir.path().join("profiles.db")
 }
 
 /// A second server over the same database whose keyring cannot open the

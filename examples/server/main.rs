@@ -20,7 +20,8 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// `sqlite://FILE`, `postgres://…`, or `memory:` (nothing kept).
+    /// `sqlite://FILE` (held by this server alone), `postgres://…`, or
+    /// `memory:` (nothing kept).
     #[arg(
         long,
         env = "PATCHBAY_DATABASE_URL",
@@ -46,6 +47,10 @@ struct Args {
     /// refused before any DNS query. Default: any name.
     #[arg(long, env = "PATCHBAY_PROBE_ALLOW_HOST", value_delimiter = ',')]
     probe_allow_host: Vec<String>,
+    /// Bytes of rendered GET bodies reused until the next write (0: off).
+    /// Only for stores that see every write: SQLite here, and `memory:`.
+    #[arg(long, env = "PATCHBAY_RESPONSE_CACHE_BYTES", default_value_t = patchbay_http::DEFAULT_RESPONSE_CACHE_BYTES)]
+    response_cache_bytes: u64,
 }
 
 #[tokio::main]
@@ -98,6 +103,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let tables = tables::Tables::load(service.clone()).await?;
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
+        .response_cache_bytes(args.response_cache_bytes)
         .into_router();
     let app = axum::Router::new().nest("/api/v1", api.merge(tables.router()));
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use patchbay::memory::MemoryStore;
 use patchbay::{Keyring, ProfileRepository};
 use patchbay_store_postgres::PostgresStore;
-use patchbay_store_sqlite::{key_file, SqliteStore};
+use patchbay_store_sqlite::{key_file, SqliteConfig, SqliteStore};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -22,13 +22,19 @@ pub async fn open(
         return Ok((Arc::new(MemoryStore::new()), Keyring::ephemeral()));
     }
     if url.starts_with("sqlite:") {
+        // This server owns the file: a second one on it refuses to start, and
+        // the store can report a revision, so rendered reads are reused.
+        let config = SqliteConfig {
+            exclusive: true,
+            ..SqliteConfig::new(url)
+        };
         return Ok(match key_file {
             None => {
-                let (store, keyring) = SqliteStore::open_default(url).await?;
+                let (store, keyring) = SqliteStore::open_default_with(config).await?;
                 (Arc::new(store), keyring)
             }
             Some(path) => (
-                Arc::new(SqliteStore::open(url).await?),
+                Arc::new(SqliteStore::open_with(config).await?),
                 load_key(path.to_owned()).await?,
             ),
         });

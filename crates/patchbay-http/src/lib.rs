@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod cache;
 mod error;
 mod extract;
 mod handlers;
@@ -27,6 +28,7 @@ mod render;
 mod router;
 mod shutdown;
 
+pub use cache::DEFAULT_RESPONSE_CACHE_BYTES;
 pub use error::{codes, status_for, ApiError};
 pub use render::ProfileView;
 pub use router::{router, HttpApi, DEFAULT_BODY_LIMIT};

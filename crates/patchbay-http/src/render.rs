@@ -1,12 +1,16 @@
 //! Success bodies: `{"data": …}` and the public view of a profile.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use patchbay_core::Profile;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+pub(crate) use crate::cache::Rendered;
+use crate::error::ApiError;
 
 /// `{"data": …}`.
 #[derive(Serialize)]
@@ -23,19 +27,9 @@ pub(crate) struct ListData<T> {
 
 /// Serializes `body` with `status`; a serialization failure is a bare 500.
 pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut response = (status, bytes).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "response serialization failed");
-            crate::error::ApiError::internal().into_response()
-        }
+    match bytes(body) {
+        Ok(body) => Rendered { body, etag: None }.response(status),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -99,14 +93,26 @@ impl<'a> From<&'a Profile> for ProfileView<'a> {
 
 /// One profile with `status` and its version as a strong `ETag`.
 pub(crate) fn profile(status: StatusCode, p: &Profile) -> Response {
-    let mut response = json(
-        status,
-        &Data {
-            data: ProfileView::from(p),
-        },
-    );
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", p.version)) {
-        response.headers_mut().insert(header::ETAG, etag);
+    match rendered_profile(p) {
+        Ok(r) => r.response(status),
+        Err(e) => e.into_response(),
     }
-    response
+}
+
+/// `{"data": profile}` and its `ETag`, ready to send or to cache.
+pub(crate) fn rendered_profile(p: &Profile) -> Result<Rendered, ApiError> {
+    Ok(Rendered {
+        body: bytes(&Data {
+            data: ProfileView::from(p),
+        })?,
+        etag: HeaderValue::from_str(&format!("\"{}\"", p.version)).ok(),
+    })
+}
+
+/// `body` as JSON bytes; a serialization failure is a bare 500.
+pub(crate) fn bytes<T: Serialize>(body: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(body).map(Bytes::from).map_err(|e| {
+        tracing::error!(error = %e, "response serialization failed");
+        ApiError::internal()
+    })
 }

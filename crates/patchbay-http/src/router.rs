@@ -1,6 +1,7 @@
 //! The router a host mounts where it likes, and its builder.
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -11,6 +12,7 @@ use patchbay_core::ProfileService;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::cache::{ResponseCache, DEFAULT_RESPONSE_CACHE_BYTES};
 use crate::error::ApiError;
 use crate::handlers::{meta, probes, profiles};
 
@@ -23,6 +25,7 @@ pub(crate) struct AppState {
     pub service: ProfileService,
     pub openapi: Bytes,
     pub body_limit: usize,
+    pub cache: Arc<ResponseCache>,
 }
 
 /// Builds the connection-profiles API over a [`ProfileService`].
@@ -38,6 +41,7 @@ pub struct HttpApi {
     service: ProfileService,
     body_limit: usize,
     mount_path: Option<String>,
+    cache_bytes: u64,
 }
 
 impl HttpApi {
@@ -47,7 +51,18 @@ impl HttpApi {
             service,
             body_limit: DEFAULT_BODY_LIMIT,
             mount_path: None,
+            cache_bytes: DEFAULT_RESPONSE_CACHE_BYTES,
         }
+    }
+
+    /// Bytes of rendered `GET` bodies (one profile, a list page) kept for
+    /// reuse while the service's [revision](ProfileService::revision) is
+    /// unchanged (default 8 MiB; 0 turns the cache off). Only stores that see
+    /// every write report a revision — the memory store, an `exclusive`
+    /// SQLite store — so with any other nothing is ever cached.
+    pub fn response_cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
     }
 
     /// Largest accepted request body, in bytes (default 64 KiB); larger ones
@@ -76,6 +91,7 @@ impl HttpApi {
             service: self.service,
             openapi: Bytes::from(openapi),
             body_limit: self.body_limit,
+            cache: Arc::new(ResponseCache::new(self.cache_bytes)),
         };
         Router::new()
             .route(

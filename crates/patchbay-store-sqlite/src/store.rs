@@ -81,7 +81,15 @@ impl SqliteStore {
     /// `STORAGE` when the database or key file cannot be opened or created;
     /// `VALIDATION` when the key file does not hold a key.
     pub async fn open_default(url: &str) -> Result<(Self, Keyring)> {
-        let store = Self::open(url).await?;
+        Self::open_default_with(SqliteConfig::new(url)).await
+    }
+
+    /// [`open_default`](Self::open_default) with explicit options.
+    ///
+    /// # Errors
+    /// As [`open_default`](Self::open_default).
+    pub async fn open_default_with(config: SqliteConfig) -> Result<(Self, Keyring)> {
+        let store = Self::open_with(config).await?;
         let keyring = match store.key_file_path() {
             Some(path) => {
                 let key = tokio::task::spawn_blocking(move || key_file::load_or_create(&path))

@@ -124,7 +124,10 @@ async fn exclusive_stores_do_not_share_the_file() {
     drop(clone);
     let a = open(false).await.expect("shared after release");
     let b = open(false).await.expect("shared stores coexist");
-    assert!(open(true).await.is_err(), "exclusive while shared holders exist");
+    assert!(
+        open(true).await.is_err(),
+        "exclusive while shared holders exist"
+    );
     drop((a, b));
     open(true).await.expect("exclusive once everyone left");
 }

@@ -239,7 +239,11 @@ pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
     let claims = repo.revision().is_some();
     let mut last = repo.revision();
     let mut moved = |what: &str, now: Option<u64>| {
-        assert_eq!(now.is_some(), claims, "{what}: revision appeared or vanished");
+        assert_eq!(
+            now.is_some(),
+            claims,
+            "{what}: revision appeared or vanished"
+        );
         if claims {
             assert_ne!(now, last, "{what} did not move the revision");
         }

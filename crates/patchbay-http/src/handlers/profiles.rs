@@ -1,6 +1,6 @@
 //! Create, read, list, update and delete profiles.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use patchbay_core::repository::MAX_PAGE_SIZE;
@@ -13,7 +13,7 @@ use crate::openapi::schemas::{
     DeletedResponse, ErrorResponse, NewProfileRequest, ProfileListResponse, ProfileResponse,
     UpdateProfileRequest,
 };
-use crate::render::{self, ListData, ProfileView};
+use crate::render::{self, ListData, ProfileView, Rendered};
 use crate::router::AppState;
 
 /// List connection profiles
@@ -36,8 +36,15 @@ use crate::router::AppState;
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     params: Params,
 ) -> Result<Response, ApiError> {
+    // Loaded before the read: see crate::cache.
+    let revision = state.service.revision();
+    let key = format!("list?{}", raw.as_deref().unwrap_or_default());
+    if let Some(hit) = state.cache.get(&key, revision) {
+        return Ok(hit.response(StatusCode::OK));
+    }
     let mut errors = Vec::new();
     let query = ListQuery {
         connector: params.get("connector", &mut errors),
@@ -50,13 +57,15 @@ pub(crate) async fn list(
     }
     let page = state.service.list(&query).await?;
     let data: Vec<ProfileView<'_>> = page.items.iter().map(ProfileView::from).collect();
-    Ok(render::json(
-        StatusCode::OK,
-        &ListData {
+    let rendered = Rendered {
+        body: render::bytes(&ListData {
             data,
             next_cursor: page.next_cursor,
-        },
-    ))
+        })?,
+        etag: None,
+    };
+    state.cache.put(key, revision, &rendered);
+    Ok(rendered.response(StatusCode::OK))
 }
 
 /// Create a connection profile
@@ -98,8 +107,15 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
-    let profile = state.service.get(&id).await?;
-    Ok(render::profile(StatusCode::OK, &profile))
+    // Loaded before the read: see crate::cache.
+    let revision = state.service.revision();
+    let key = format!("profile/{id}");
+    if let Some(hit) = state.cache.get(&key, revision) {
+        return Ok(hit.response(StatusCode::OK));
+    }
+    let rendered = render::rendered_profile(&state.service.get(&id).await?)?;
+    state.cache.put(key, revision, &rendered);
+    Ok(rendered.response(StatusCode::OK))
 }
 
 /// Update a connection profile

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Load test of the HTTP API (run by hand; needs `wrk`, in Debian).
 #
-# Starts the release server example over a fresh SQLite database, stores
-# $PROFILES profiles through the API, captures the bytes of one
+# Starts the release server example three times — over SQLite as shipped,
+# over SQLite with the response cache off (`--response-cache-bytes 0`, every
+# read goes to the store), and over the memory store — stores $PROFILES
+# profiles in each through the API, captures the bytes of one
 # `GET /connection_profiles/{id}` and of a 100-item `GET /connection_profiles`,
-# starts examples/bench_baseline.rs (bare axum answering those same bytes),
-# then runs wrk with $CONNS connections against each route of each server, in
-# the same run. Prints requests/s, p50, p99, the ratio to the baseline and
-# the API server's peak memory (VmHWM).
+# and starts examples/bench_baseline.rs: bare axum answering those same bytes.
 #
-#   benches/http_load.sh                 # 10,000 profiles, 64 connections, 15 s
-#   DURATION=30s CONNS=64 benches/http_load.sh
+# The machine is shared, so throughput drifts between runs seconds apart. Each
+# route is therefore measured in $ROUNDS alternating rounds (every server
+# once per round, in turn); the tables give the median requests/s, p50 and
+# p99 of each server and the median of the per-round ratios to the baseline.
+# Beside them, each server's own CPU time per request (utime + stime from
+# /proc ÷ requests served): an efficiency figure the drift hardly moves.
+# Ends with the peak memory (VmHWM) of the servers holding $PROFILES profiles.
+#
+#   benches/http_load.sh                       # 10,000 profiles, 64 connections, 3 × 10 s
+#   ROUNDS=5 DURATION=15s benches/http_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-15s}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PROFILES=${PROFILES:-10000}
@@ -39,15 +47,17 @@ wait_url() { # file pattern pid
   echo "server not ready" >&2; exit 1
 }
 
-RUST_LOG=warn "$bin/server" --listen 127.0.0.1:0 --database-url "sqlite://$tmp/bench.db" \
-  >"$tmp/server.out" 2>"$tmp/server.log" &
-spid=$!; pids+=("$spid")
-api=$(wait_url "$tmp/server.out" "patchbay listening on" "$spid")
-# The same API over the memory store: separates the adapter's cost from the store's.
-RUST_LOG=warn "$bin/server" --listen 127.0.0.1:0 --database-url memory: \
-  >"$tmp/mem.out" 2>"$tmp/mem.log" &
-mpid=$!; pids+=("$mpid")
-mem=$(wait_url "$tmp/mem.out" "patchbay listening on" "$mpid")
+declare -A url pid
+start() { # name database-url extra-args...
+  local name=$1 db=$2; shift 2
+  RUST_LOG=warn "$bin/server" --listen 127.0.0.1:0 --database-url "$db" "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.log" &
+  pid[$name]=$!; pids+=("$!")
+  url[$name]=$(wait_url "$tmp/$name.out" "patchbay listening on" "$!")
+}
+start sqlite "sqlite://$tmp/bench.db"
+start uncached "sqlite://$tmp/uncached.db" --response-cache-bytes 0
+start memory memory:
 
 seed() {
 echo "storing $PROFILES profiles through $1 ..." >&2
@@ -69,56 +79,81 @@ threads = [threading.Thread(target=work, args=(k, 8)) for k in range(8)]
 [t.start() for t in threads]; [t.join() for t in threads]
 PY
 }
-seed "$api"
-seed "$mem"
+for s in sqlite uncached memory; do seed "${url[$s]}"; done
 
-first_id() { curl -sf "$1/connection_profiles?prefix=bench-05000&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])'; }
-id=$(first_id "$api")
-mid=$(first_id "$mem")
-curl -sf "$api/connection_profiles/$id" -o "$tmp/one.json"
-curl -sf "$api/connection_profiles?prefix=bench-04&limit=100" -o "$tmp/list.json"
+declare -A one
+for s in sqlite uncached memory; do
+  one[$s]=$(curl -sf "${url[$s]}/connection_profiles?prefix=bench-05000&limit=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+done
+curl -sf "${url[sqlite]}/connection_profiles/${one[sqlite]}" -o "$tmp/one.json"
+curl -sf "${url[sqlite]}/connection_profiles?prefix=bench-04&limit=100" -o "$tmp/list.json"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["data"]))' "$tmp/list.json")
 [ "$n" = 100 ] || { echo "list has $n items, not 100" >&2; exit 1; }
 
 "$bin/bench_baseline" 127.0.0.1:0 "$tmp/one.json" "$tmp/list.json" >"$tmp/base.out" 2>&1 &
-bpid=$!; pids+=("$bpid")
-base=$(wait_url "$tmp/base.out" "baseline listening on" "$bpid")/api/v1
+pid[bare]=$!; pids+=("$!")
+url[bare]=$(wait_url "$tmp/base.out" "baseline listening on" "$!")/api/v1
+one[bare]=${one[sqlite]}
 
-run() { # name url
-  wrk -t"$THREADS" -c"$CONNS" -d3s "$2" >/dev/null # warm-up
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2")
-  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errs=$(awk '/Non-2xx|Socket errors/' <<<"$out")
-  [ -z "$errs" ] || { echo "$1: $errs" >&2; exit 1; }
-  echo "$1|$rps|$p50|$p99"
+route_url() { # server route
+  case $2 in
+    one) echo "${url[$1]}/connection_profiles/${one[$1]}" ;;
+    list) echo "${url[$1]}/connection_profiles?prefix=bench-04&limit=100" ;;
+  esac
+}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() { # server route -> "rps p50 p99 cpu_us_per_request"
+  local t0 t1 out
+  t0=$(ticks "${pid[$1]}")
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$(route_url "$1" "$2")")
+  t1=$(ticks "${pid[$1]}")
+  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "$1 $2: $out" >&2; exit 1; fi
+  awk -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+    /^Requests\/sec/ {rps = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
+    /requests in/ {n = $1}
+    END {printf "%s %s %s %.1f\n", rps, p50, p99, dt / hz * 1e6 / n}' <<<"$out"
 }
 
-one_api=$(run "patchbay + SQLite, GET /connection_profiles/{id}" "$api/connection_profiles/$id")
-one_mem=$(run "patchbay + memory store, same route" "$mem/connection_profiles/$mid")
-one_base=$(run "bare axum, same bytes" "$base/connection_profiles/$id")
-list_api=$(run "patchbay + SQLite, GET /connection_profiles (100 items)" "$api/connection_profiles?prefix=bench-04&limit=100")
-list_mem=$(run "patchbay + memory store, same route" "$mem/connection_profiles?prefix=bench-04&limit=100")
-list_base=$(run "bare axum, same bytes" "$base/connection_profiles")
-peak=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$spid/status")
-mpeak=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$mpid/status")
-
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x')" "$1" "$2"; }
-echo
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, $PROFILES profiles in SQLite, $(nproc) cores shared by wrk and the server"
-echo
-echo "| route | requests/s | p50 | p99 | vs bare axum |"
-echo "|---|---|---|---|---|"
-for triple in "$one_api;$one_mem;$one_base" "$list_api;$list_mem;$list_base"; do
-  IFS=';' read -r a m b <<<"$triple"
-  IFS='|' read -r bn br b50 b99 <<<"$b"
-  for row in "$a" "$m"; do
-    IFS='|' read -r an ar a50 a99 <<<"$row"
-    echo "| $an | $ar | $a50 | $a99 | $(ratio "$ar" "$br") |"
+servers=(sqlite uncached memory bare)
+for route in one list; do
+  for s in "${servers[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d2s "$(route_url "$s" "$route")" >/dev/null; done
+  for r in $(seq 1 "$ROUNDS"); do
+    for s in "${servers[@]}"; do
+      echo "$route $r $s $(measure "$s" "$route")" >>"$tmp/results"
+      echo "  $route round $r $s: $(tail -1 "$tmp/results" | cut -d' ' -f4-)" >&2
+    done
   done
-  echo "| $bn | $br | $b50 | $b99 | 1.00x |"
 done
+
+peak() { awk '/VmHWM/ {print $2 " " $3}' "/proc/${pid[$1]}/status"; }
 echo
-echo "peak memory (VmHWM) with $PROFILES profiles: SQLite server $peak, memory-store server $mpeak"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION × $ROUNDS alternating rounds, $PROFILES profiles per server, $(nproc) cores shared by wrk and the servers"
+echo
+python3 - "$tmp/results" <<'PY'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1])]
+names = {"sqlite": "patchbay, SQLite (as shipped)", "uncached": "patchbay, SQLite, cache off",
+         "memory": "patchbay, memory store", "bare": "bare axum, same bytes"}
+routes = {"one": "GET /connection_profiles/{id}", "list": "GET /connection_profiles (100 items)"}
+def ms(v):  # wrk prints 1.02ms / 681.00us / 1.20s
+    for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * f
+print("| route | server | requests/s | p50 | p99 | CPU per request | vs bare axum |")
+print("|---|---|---|---|---|---|---|")
+for route, title in routes.items():
+    got = {s: [r for r in rows if r[0] == route and r[2] == s] for s in names}
+    bare = {r[1]: float(r[3]) for r in got["bare"]}
+    for s, name in names.items():
+        rs = got[s]
+        rps = st.median(float(r[3]) for r in rs)
+        p50 = st.median(ms(r[4]) for r in rs)
+        p99 = st.median(ms(r[5]) for r in rs)
+        cpu = st.median(float(r[6]) for r in rs)
+        ratio = st.median(float(r[3]) / bare[r[1]] for r in rs)
+        print(f"| {title} | {name} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {cpu:.1f} µs | {ratio:.2f}× |")
+PY
+echo
+echo "peak memory (VmHWM) with $PROFILES profiles: SQLite $(peak sqlite), SQLite cache off $(peak uncached), memory store $(peak memory)"
 echo "bytes: one profile $(wc -c <"$tmp/one.json"), list $(wc -c <"$tmp/list.json")"

@@ -25,8 +25,8 @@ async fn serve(url: &str) -> (String, tokio::task::JoinHandle<()>) {
     let tables = tables::Tables::load(service.clone()).await.expect("tables");
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
-        .into_router();
-    let app = axum::Router::new().nest("/api/v1", api.merge(tables.router()));
+        .into_mounted_router();
+    let app: axum::Router = api.merge(tables.router("/api/v1"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

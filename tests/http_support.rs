@@ -169,10 +169,10 @@ async fn serve(
         .probe_timeout(Duration::from_secs(5))
         .build()
         .expect("service");
-    let api = patchbay_http::HttpApi::new(service.clone())
+    // Mounted as the server example mounts it (nesting: patchbay-http's unit tests).
+    let app: axum::Router = patchbay_http::HttpApi::new(service.clone())
         .mount_path("/api/v1")
-        .into_router();
-    let app = axum::Router::new().nest("/api/v1", api);
+        .into_mounted_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -104,8 +104,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .response_cache_bytes(args.response_cache_bytes)
-        .into_router();
-    let app = axum::Router::new().nest("/api/v1", api.merge(tables.router()));
+        .into_mounted_router();
+    let app: axum::Router = api.merge(tables.router("/api/v1"));
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;

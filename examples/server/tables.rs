@@ -57,11 +57,17 @@ impl Tables {
         })
     }
 
-    /// `GET|POST /connection_tables`, `DELETE /connection_tables/{name}`.
-    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+    /// `GET|POST {prefix}/connection_tables`, `DELETE {prefix}/connection_tables/{name}`.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self, prefix: &str) -> Router<S> {
         Router::new()
-            .route("/connection_tables", get(list).post(create))
-            .route("/connection_tables/{name}", delete(remove))
+            .route(
+                &format!("{prefix}/connection_tables"),
+                get(list).post(create),
+            )
+            .route(
+                &format!("{prefix}/connection_tables/{{name}}"),
+                delete(remove),
+            )
             .with_state(self.clone())
     }
 }

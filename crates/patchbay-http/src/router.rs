@@ -86,6 +86,29 @@ impl HttpApi {
 
     /// The router. Its paths are relative: nest it under the mount path.
     pub fn into_router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        self.build("")
+    }
+
+    /// The router with the [mount path](Self::mount_path) already in every
+    /// route, for the host to [`merge`](Router::merge) rather than nest: it
+    /// saves rewriting each request's URI, worth about a tenth of the
+    /// throughput of a cached read. Its fallback (a 404 envelope) becomes the
+    /// host's, so a host with its own fallback nests [`into_router`](Self::into_router) instead.
+    ///
+    /// ```no_run
+    /// # fn demo(service: patchbay_core::ProfileService) {
+    /// let app: axum::Router = patchbay_http::HttpApi::new(service)
+    ///     .mount_path("/api/v1")
+    ///     .into_mounted_router();
+    /// # }
+    /// ```
+    pub fn into_mounted_router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        let prefix = self.mount_path.clone().unwrap_or_default();
+        self.build(prefix.trim_end_matches('/'))
+    }
+
+    fn build<S: Clone + Send + Sync + 'static>(self, prefix: &str) -> Router<S> {
+        let at = |path: &str| format!("{prefix}{path}");
         let openapi = serde_json::to_vec(&self.openapi()).unwrap_or_default();
         let state = AppState {
             service: self.service,
@@ -95,33 +118,33 @@ impl HttpApi {
         };
         Router::new()
             .route(
-                "/connection_profiles",
+                &at("/connection_profiles"),
                 get(profiles::list).post(profiles::create),
             )
             .route(
-                "/connection_profiles/test",
+                &at("/connection_profiles/test"),
                 axum::routing::post(probes::test_config),
             )
             .route(
-                "/connection_profiles/{id}",
+                &at("/connection_profiles/{id}"),
                 get(profiles::get)
                     .patch(profiles::update)
                     .delete(profiles::delete),
             )
             .route(
-                "/connection_profiles/{id}/test",
+                &at("/connection_profiles/{id}/test"),
                 axum::routing::post(probes::test_profile),
             )
             .route(
-                "/connection_profiles/{id}/autocomplete",
+                &at("/connection_profiles/{id}/autocomplete"),
                 get(probes::autocomplete),
             )
             .route(
-                "/connection_profiles/{id}/dependents",
+                &at("/connection_profiles/{id}/dependents"),
                 get(meta::dependents),
             )
-            .route("/connectors", get(meta::connectors))
-            .route("/openapi.json", get(meta::openapi))
+            .route(&at("/connectors"), get(meta::connectors))
+            .route(&at("/openapi.json"), get(meta::openapi))
             .fallback(meta::not_found)
             .method_not_allowed_fallback(meta::method_not_allowed)
             .layer(DefaultBodyLimit::max(self.body_limit))
@@ -165,6 +188,30 @@ mod tests {
             .body(Body::from(body))
             .expect("request");
         app.oneshot(req).await.expect("response").status()
+    }
+
+    #[tokio::test]
+    async fn nested_and_mounted_routers_answer_alike() {
+        let nested: Router = Router::new().nest("/api/v1", api(DEFAULT_BODY_LIMIT));
+        let service = ProfileService::builder(Arc::new(patchbay_store_memory::MemoryStore::new()))
+            .build()
+            .expect("service");
+        let mounted: Router = HttpApi::new(service)
+            .mount_path("/api/v1/")
+            .into_mounted_router();
+        for app in [nested, mounted] {
+            for (uri, status) in [
+                ("/api/v1/connectors", StatusCode::OK),
+                ("/api/v1/connection_profiles?limit=5", StatusCode::OK),
+                ("/api/v1/connection_profiles/prof_0", StatusCode::NOT_FOUND),
+                ("/api/v1/nothing", StatusCode::NOT_FOUND),
+                ("/connectors", StatusCode::NOT_FOUND),
+            ] {
+                let req = Request::get(uri).body(Body::empty()).expect("request");
+                let res = app.clone().oneshot(req).await.expect("response");
+                assert_eq!(res.status(), status, "{uri}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -123,10 +123,18 @@ async fn a_read_overtaken_by_a_write_is_not_reused() {
         go.send(()).unwrap();
         let stale = slow.await.unwrap();
         let stale = stale["data"].get(0).unwrap_or(&stale["data"]);
-        assert_eq!(stale["description"], before.as_str(), "{uri}: read began first");
+        assert_eq!(
+            stale["description"],
+            before.as_str(),
+            "{uri}: read began first"
+        );
 
         let next = get(&app, &uri).await;
         let next = next["data"].get(0).unwrap_or(&next["data"]);
-        assert_eq!(next["description"], format!("{before}+"), "{uri}: stale reuse");
+        assert_eq!(
+            next["description"],
+            format!("{before}+"),
+            "{uri}: stale reuse"
+        );
     }
 }

@@ -104,6 +104,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .response_cache_bytes(args.response_cache_bytes)
+        // Request spans only when RUST_LOG would record them (e.g. tower_http=debug).
+        .trace_requests(tracing::enabled!(
+            target: "tower_http::trace",
+            tracing::Level::DEBUG
+        ))
         .into_mounted_router();
     let app: axum::Router = api.merge(tables.router("/api/v1"));
 

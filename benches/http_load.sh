@@ -10,18 +10,18 @@
 #
 # The machine is shared, so throughput drifts between runs seconds apart. Each
 # route is therefore measured in $ROUNDS alternating rounds (every server
-# once per round, in turn); the tables give the median requests/s, p50 and
+# once per round, each round starting with the next server); the tables give the median requests/s, p50 and
 # p99 of each server and the median of the per-round ratios to the baseline.
 # Beside them, each server's own CPU time per request (utime + stime from
 # /proc ÷ requests served): an efficiency figure the drift hardly moves.
 # Ends with the peak memory (VmHWM) of the servers holding $PROFILES profiles.
 #
-#   benches/http_load.sh                       # 10,000 profiles, 64 connections, 3 × 10 s
+#   benches/http_load.sh                       # 10,000 profiles, 64 connections, 5 × 8 s
 #   ROUNDS=5 DURATION=15s benches/http_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8s}
+ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PROFILES=${PROFILES:-10000}
@@ -119,7 +119,9 @@ servers=(sqlite uncached memory bare)
 for route in one list; do
   for s in "${servers[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d2s "$(route_url "$s" "$route")" >/dev/null; done
   for r in $(seq 1 "$ROUNDS"); do
-    for s in "${servers[@]}"; do
+    # Each round starts with a different server, so none is always first.
+    order=("${servers[@]:$((r % 4))}" "${servers[@]:0:$((r % 4))}")
+    for s in "${order[@]}"; do
       echo "$route $r $s $(measure "$s" "$route")" >>"$tmp/results"
       echo "  $route round $r $s: $(tail -1 "$tmp/results" | cut -d' ' -f4-)" >&2
     done

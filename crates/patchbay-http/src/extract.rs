@@ -2,7 +2,7 @@
 //! query parameters, profile ids in the path and `If-Match`.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use patchbay_core::{FieldError, NewProfile, ProfileId, ProfileUpdate};
@@ -159,8 +159,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-            .map(|Query(pairs)| Params(pairs))
+        Self::parse(parts.uri.query())
+    }
+}
+
+impl Params {
+    /// The pairs of a raw query string (`None`: no query).
+    pub(crate) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or_default())
+            .map(Params)
             .map_err(|_| {
                 ApiError::new(
                     codes::BAD_REQUEST,
@@ -169,9 +176,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 )
             })
     }
-}
 
-impl Params {
     /// The parameter's value; a repeated parameter is an error.
     pub(crate) fn get(&self, name: &str, errors: &mut Vec<FieldError>) -> Option<String> {
         let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);

@@ -37,14 +37,15 @@ use crate::router::AppState;
 pub(crate) async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    params: Params,
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
     let revision = state.service.revision();
-    let key = format!("list?{}", raw.as_deref().unwrap_or_default());
+    // `?` + the query: never a profile id, the key of a single profile.
+    let key = format!("?{}", raw.as_deref().unwrap_or_default());
     if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }
+    let params = Params::parse(raw.as_deref())?;
     let mut errors = Vec::new();
     let query = ListQuery {
         connector: params.get("connector", &mut errors),
@@ -109,12 +110,11 @@ pub(crate) async fn get(
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
     let revision = state.service.revision();
-    let key = format!("profile/{id}");
-    if let Some(hit) = state.cache.get(&key, revision) {
+    if let Some(hit) = state.cache.get(id.as_str(), revision) {
         return Ok(hit.response(StatusCode::OK));
     }
     let rendered = render::rendered_profile(&state.service.get(&id).await?)?;
-    state.cache.put(key, revision, &rendered);
+    state.cache.put(id.to_string(), revision, &rendered);
     Ok(rendered.response(StatusCode::OK))
 }
 

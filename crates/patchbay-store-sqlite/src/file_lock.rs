@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use patchbay_core::{Error, Result};
 
-/// Locks `<db>.lock` (shared, or exclusive), creating it when missing.
+/// Locks `path` (shared, or exclusive), creating it when missing.
 /// Never waits: a conflicting holder is an immediate `STORAGE` error.
-pub(crate) async fn acquire(db: &Path, exclusive: bool) -> Result<File> {
-    let path = lock_path(db);
+pub(crate) async fn acquire(path: PathBuf, exclusive: bool) -> Result<File> {
     tokio::task::spawn_blocking(move || lock(&path, exclusive))
         .await
         .map_err(|e| Error::storage("sqlite store: the lock task failed", e))?
@@ -43,10 +42,4 @@ fn lock(path: &Path, exclusive: bool) -> Result<File> {
             e,
         )),
     }
-}
-
-fn lock_path(db: &Path) -> PathBuf {
-    let mut s = db.as_os_str().to_owned();
-    s.push(".lock");
-    PathBuf::from(s)
 }

@@ -42,7 +42,9 @@ impl SqliteStore {
         let options = config.connect_options()?;
         let file = config.file()?;
         let lock = match &file {
-            Some(f) => Some(Arc::new(file_lock::acquire(f, config.exclusive).await?)),
+            Some(f) => Some(Arc::new(
+                file_lock::acquire(beside(f, ".lock"), config.exclusive).await?,
+            )),
             None => None,
         };
         let mut pool = SqlitePoolOptions::new()
@@ -108,11 +110,7 @@ impl SqliteStore {
     /// Where [`open_default`](Self::open_default) keeps the key:
     /// `<database file>.key`; `None` for an in-memory database.
     pub fn key_file_path(&self) -> Option<PathBuf> {
-        self.file.as_deref().map(|f| {
-            let mut s = f.as_os_str().to_owned();
-            s.push(".key");
-            PathBuf::from(s)
-        })
+        self.file.as_deref().map(|f| beside(f, ".key"))
     }
 
     /// The database file, `None` when in memory.
@@ -170,4 +168,11 @@ impl SqliteStore {
             .map(|(kind, dep)| Dependent::new(kind, dep))
             .collect())
     }
+}
+
+/// `<db><suffix>`: the files kept beside the database (key, lock).
+fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }

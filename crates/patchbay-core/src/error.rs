@@ -66,6 +66,19 @@ pub enum Error {
     /// The connector does not offer this operation.
     #[error("{0}")]
     Unsupported(String),
+    /// A secret field could not be opened or resolved: a sealed value the
+    /// keyring cannot open, or a reference (`{{ env:… }}`, `{{ file:… }}`,
+    /// a host scheme) that is refused or fails. Names the field and the kind
+    /// of secret, never the value, and never whether a file exists.
+    #[error("secret {field} ({kind}) cannot be opened: {message}")]
+    SecretUnavailable {
+        /// JSON Pointer of the field, such as `/config/password`.
+        field: String,
+        /// `sealed`, or the reference scheme (`env`, `file`, `vault`…).
+        kind: String,
+        /// Why, without the value.
+        message: String,
+    },
     /// The repository (or the secret keyring) failed.
     #[error("storage error: {message}")]
     Storage {
@@ -104,6 +117,7 @@ impl Error {
             Error::ConnectionFailed(_) => "CONNECTION_FAILED",
             Error::TargetForbidden { .. } => "TARGET_FORBIDDEN",
             Error::Unsupported(_) => "UNSUPPORTED",
+            Error::SecretUnavailable { .. } => "SECRET_UNAVAILABLE",
             Error::Storage { .. } => "STORAGE",
         }
     }
@@ -126,6 +140,7 @@ impl Error {
             Error::TargetForbidden { target, address } => {
                 json!({ "target": target, "address": address })
             }
+            Error::SecretUnavailable { field, kind, .. } => json!({ "field": field, "kind": kind }),
             Error::Unsupported(_) | Error::Storage { .. } => json!({}),
         }
     }

@@ -35,7 +35,7 @@ pub fn status_for(code: &str) -> StatusCode {
         "ALREADY_EXISTS" | "VERSION_CONFLICT" | "PROFILE_IN_USE" => StatusCode::CONFLICT,
         codes::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         codes::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "CONNECTION_FAILED" => StatusCode::UNPROCESSABLE_ENTITY,
+        "CONNECTION_FAILED" | "SECRET_UNAVAILABLE" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod registry;
 pub mod repository;
 pub mod schema;
+pub mod scrub;
 pub mod seal;
 pub mod secret;
 mod service;

@@ -4,7 +4,7 @@
 //! anywhere; the policy keeps that from reaching cloud metadata services or,
 //! when the host asks, any internal network.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::ops::RangeInclusive;
 
 use ipnet::IpNet;
@@ -123,18 +123,33 @@ impl NetworkPolicy {
 
     /// Whether a probe may contact `addr:port`.
     pub fn permits(&self, addr: IpAddr, port: u16) -> bool {
-        // ::ffff:169.254.169.254 is 169.254.169.254.
-        let addr = match addr {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-            v4 => v4,
-        };
-        if self.deny.iter().any(|n| n.contains(&addr)) {
+        // An IPv6 address can carry an IPv4 one that the host or a gateway
+        // then reaches (::ffff:169.254.169.254 is 169.254.169.254): both
+        // forms are judged, and a deny of either wins.
+        let forms = [Some(addr), embedded_v4(addr).map(IpAddr::V4)];
+        let mut forms = forms.iter().flatten();
+        if forms.clone().any(|a| self.deny.iter().any(|n| n.contains(a))) {
             return false;
         }
-        if !self.allow.is_empty() && !self.allow.iter().any(|n| n.contains(&addr)) {
+        if !self.allow.is_empty() && !forms.any(|a| self.allow.iter().any(|n| n.contains(a))) {
             return false;
         }
         self.ports.is_empty() || self.ports.iter().any(|r| r.contains(&port))
+    }
+}
+
+/// The IPv4 address inside an IPv6 one: IPv4-mapped (`::ffff:a.b.c.d`),
+/// IPv4-compatible (`::a.b.c.d`, but not `::` or `::1`), NAT64 with the
+/// well-known prefix (`64:ff9b::a.b.c.d`) and 6to4 (`2002:AABB:CCDD::/48`).
+fn embedded_v4(addr: IpAddr) -> Option<Ipv4Addr> {
+    let IpAddr::V6(v6) = addr else { return None };
+    let o = v6.octets();
+    let tail = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    match v6.segments() {
+        [0, 0, 0, 0, 0, 0xffff, _, _] | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(tail),
+        [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 || lo > 1 => Some(tail),
+        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
+        _ => None,
     }
 }
 

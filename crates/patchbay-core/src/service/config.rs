@@ -126,14 +126,7 @@ pub(super) fn check_description(description: Option<&str>, errors: &mut Vec<Fiel
     }
 }
 
-/// Replaces every secret value in `text` by `****`.
+/// Replaces every secret value in `text`, raw or encoded, by `****`.
 pub(super) fn scrub(text: &str, secrets: &[SecretString]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        let s = s.expose_secret();
-        if s.len() >= 3 && out.contains(s) {
-            out = out.replace(s, "****");
-        }
-    }
-    out
+    crate::scrub::scrub(text, secrets)
 }

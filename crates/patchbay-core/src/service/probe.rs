@@ -224,9 +224,19 @@ fn finish<T>(result: Result<T>, kind: &str, start: Instant, secrets: &[SecretStr
             Err(Error::ConnectionFailed(f))
         }
         Err(Error::Unsupported(m)) => Err(Error::Unsupported(scrub(&m, secrets))),
+        // The source is logged by adapters: it is scrubbed too (as text).
         Err(Error::Storage { message, source }) => Err(Error::Storage {
             message: scrub(&message, secrets),
-            source,
+            source: source.map(|s| scrub(&chain(&*s), secrets).into()),
+        }),
+        Err(Error::SecretUnavailable {
+            field,
+            kind,
+            message,
+        }) => Err(Error::SecretUnavailable {
+            field,
+            kind,
+            message: scrub(&message, secrets),
         }),
         Err(Error::Validation(mut v)) => {
             for e in &mut v.0 {
@@ -236,4 +246,16 @@ fn finish<T>(result: Result<T>, kind: &str, start: Instant, secrets: &[SecretStr
         }
         Err(e) => Err(e),
     }
+}
+
+/// An error and its sources as one line.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
 }

@@ -126,7 +126,10 @@ fn render<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 }
 
 /// Called directly with `config` pointing at a silent host, the connector
-/// itself returns `timeout` by `deadline` (+10 %), without the service's cut.
+/// itself returns `timeout`, never before `budget` and without the service's
+/// cut; the upper bound (twice the budget plus a second) is generous so a
+/// loaded machine cannot fail it, while a connector that ignores the deadline
+/// waits on the silent host far longer.
 pub async fn deadline_is_honoured(connector: &dyn Connector, config: Value, budget: Duration) {
     let start = Instant::now();
     let result = connector
@@ -141,14 +144,16 @@ pub async fn deadline_is_honoured(connector: &dyn Connector, config: Value, budg
         took >= budget.mul_f64(0.9),
         "gave up early: {took:?} of {budget:?}"
     );
+    // Generous for a loaded machine: a connector that ignores the deadline
+    // waits on the silent host far longer (its own timeouts, or forever).
     assert!(
-        took <= budget.mul_f64(1.1) + Duration::from_millis(50),
+        took <= budget * 2 + Duration::from_secs(1),
         "overran: {took:?} of {budget:?}"
     );
 }
 
 /// With `config` pointing at a closed loopback port, the connector reports
-/// `refused` within one second.
+/// `refused`, decided by the refusal: well within half its 10 s deadline.
 pub async fn refused_is_fast(connector: &dyn Connector, config: Value) {
     let start = Instant::now();
     let result = connector
@@ -162,5 +167,6 @@ pub async fn refused_is_fast(connector: &dyn Connector, config: Value) {
         Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Refused, "{f}"),
         other => panic!("expected a refused failure, got {other:?}"),
     }
-    assert!(took <= Duration::from_secs(1), "refused took {took:?}");
+    // Decided by the refusal, long before the 10 s deadline.
+    assert!(took < Duration::from_secs(5), "refused took {took:?}");
 }

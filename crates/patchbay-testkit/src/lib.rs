@@ -39,10 +39,12 @@ macro_rules! repository_suite {
             create_then_get, minimal_profile_round_trips, missing_is_not_found,
             duplicate_names_in_any_case, list_paginates_in_name_order, list_filters,
             list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
-            delete_removes, dependents_block_delete, revision_follows_writes);
+            delete_removes, dependents_block_delete, revision_follows_writes,
+            list_keyset_survives_writes_between_pages, list_exact_multiple_pages,
+            list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
-            delete_races_attach($rounds));
+            delete_races_attach($rounds), create_races_rename($rounds / 4));
     };
     ($make:expr) => {
         $crate::repository_suite!($make, rounds = 200);

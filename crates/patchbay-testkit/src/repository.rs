@@ -5,6 +5,15 @@
 //! or call them one by one from your own tests. Every case uses fresh random
 //! names, so cases may share a store.
 
+mod pagination;
+mod writes;
+
+pub use pagination::{
+    list_caps_limit_at_max_page_size, list_exact_multiple_pages,
+    list_keyset_survives_writes_between_pages,
+};
+pub use writes::{create_races_rename, duplicate_id_is_refused, same_version_write};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -123,6 +123,14 @@ impl KafkaConfig {
         Ok(out)
     }
 
+    /// The values of the secret fields, for scrubbing librdkafka's log lines.
+    pub(crate) fn secret_values(&self) -> Vec<patchbay_core::secrecy::SecretString> {
+        self.sasl_password
+            .iter()
+            .map(|p| p.expose().into())
+            .collect()
+    }
+
     /// Every problem beyond the schema, paths relative to the config.
     pub fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();

@@ -86,6 +86,7 @@ pub(crate) async fn fetch(
         addresses,
         config.security_protocol.uses_tls(),
         config.security_protocol.uses_sasl(),
+        config.secret_values(),
     );
     // Destroying a client takes tens of ms (more on a busy machine): the
     // waiting stops a margin before the deadline so the probe, destroy

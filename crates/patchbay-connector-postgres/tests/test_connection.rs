@@ -119,22 +119,24 @@ async fn no_connect_privilege_is_auth() {
 }
 
 #[tokio::test]
-async fn closed_port_is_refused_within_a_second() {
+async fn closed_port_is_refused_before_the_deadline() {
     let mut cfg = config("postgres");
     cfg["port"] = json!(refused_port());
     let start = Instant::now();
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Refused, "{f}");
-    assert!(start.elapsed() < Duration::from_secs(1));
+    // Decided by the refusal, long before the 10 s deadline.
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
 }
 
 #[tokio::test]
 async fn unresolvable_host_is_dns() {
     let mut cfg = config("postgres");
-    cfg["host"] = json!("patchbay-no-such-host.invalid");
+    // Rejected by the resolver itself: no dependence on a DNS server.
+    cfg["host"] = json!(patchbay_testkit::net::UNRESOLVABLE_HOST);
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Dns, "{f}");
-    assert!(f.message.contains("patchbay-no-such-host.invalid"), "{f}");
+    assert!(f.message.contains(patchbay_testkit::net::UNRESOLVABLE_HOST), "{f}");
 }
 
 #[tokio::test]
@@ -147,8 +149,10 @@ async fn silent_host_times_out_at_the_deadline() {
     let f = failure(probe(cfg, budget).await);
     let took = start.elapsed();
     assert_eq!(f.reason, FailureReason::Timeout, "{f}");
+    // Never early; late only by what a loaded machine adds (the silent host
+    // alone would hold the probe forever).
     assert!(
-        took >= budget.mul_f64(0.9) && took < budget + Duration::from_millis(500),
+        took >= budget.mul_f64(0.9) && took < budget * 2 + Duration::from_secs(1),
         "{took:?}"
     );
 }
@@ -164,7 +168,7 @@ async fn connect_timeout_cuts_before_the_deadline() {
     let took = start.elapsed();
     assert_eq!(f.reason, FailureReason::Timeout, "{f}");
     assert!(
-        took >= Duration::from_millis(270) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(270) && took < Duration::from_secs(5),
         "{took:?}"
     );
     assert!(f.message.contains("300 ms"), "{f}");

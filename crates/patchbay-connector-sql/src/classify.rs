@@ -97,7 +97,8 @@ mod tests {
             io_reason(&reset, &target, deadline).await,
             FailureReason::Other
         );
-        let unresolvable = Endpoint::new("patchbay-no-such-host.invalid", 5432);
+        // A 70-character label: the resolver rejects it locally, no DNS server involved.
+        let unresolvable = Endpoint::new(&format!("{}.invalid", "n".repeat(70)), 5432);
         assert_eq!(
             io_reason(&reset, &unresolvable, deadline).await,
             FailureReason::Dns

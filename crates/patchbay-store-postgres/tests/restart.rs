@@ -232,7 +232,28 @@ async fn recovers_after_server_restart() {
         next.version = 2;
         tokio::spawn(async move { store.update(&next, 1).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the server shows the update blocked on the row lock (an
+    // event, not a guess at how long the spawn takes).
+    let mut watcher = sqlx::PgConnection::connect(&server.url())
+        .await
+        .expect("watcher");
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE %'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            break;
+        }
+        assert!(!in_flight.is_finished(), "the update did not wait on the lock");
+        assert!(std::time::Instant::now() < until, "the update never reached the lock");
+        tokio::task::yield_now().await;
+    }
+    drop(watcher);
     assert!(
         !in_flight.is_finished(),
         "the update should be waiting on the lock"
@@ -253,8 +274,10 @@ async fn recovers_after_server_restart() {
         "create while down",
         store.create(&fixture(&unique("down"), "fake")).await,
     );
+    // Bounded by the acquire timeout (2 s per call), with a generous margin
+    // for a loaded machine; unbounded would mean waiting for the server.
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < 2 * 3 * Duration::from_secs(2),
         "calls while down took {:?}",
         started.elapsed()
     );

@@ -208,7 +208,7 @@ impl TlsBroker {
             task,
             child,
         };
-        for _ in 0..100 {
+        for _ in 0..400 {
             if tokio::net::TcpStream::connect(&backend).await.is_ok() {
                 return Some(broker);
             }

@@ -15,7 +15,8 @@ use ipnet::IpNet;
 /// (`169.254.0.0/16`, `fe80::/10`, `fd00:ec2::254`, `100.100.100.200`) and
 /// unspecified addresses, and allows everything else, loopback and private
 /// ranges included. [`deny_private_networks`](Self::deny_private_networks)
-/// refuses those too.
+/// refuses those too. An IPv6 address carrying an IPv4 one (mapped,
+/// compatible, NAT64, 6to4) is judged in both forms.
 #[derive(Debug, Clone)]
 pub struct NetworkPolicy {
     allow: Vec<IpNet>,

@@ -54,7 +54,10 @@ async fn check(connector: Arc<dyn Connector>, listeners: &[&CountingListener], c
     };
     let mut policies = vec![("deny all", deny_all())];
     for (i, l) in listeners.iter().enumerate() {
-        policies.push((["deny the first host", "deny the second host"][i.min(1)], deny(&[l])));
+        policies.push((
+            ["deny the first host", "deny the second host"][i.min(1)],
+            deny(&[l]),
+        ));
     }
     for (what, policy) in policies {
         let svc = service(connector.clone(), policy);
@@ -88,7 +91,10 @@ async fn check(connector: Arc<dyn Connector>, listeners: &[&CountingListener], c
     for l in listeners {
         seen += l.settle().await;
     }
-    assert!(seen > 0, "{kind}: the allowed probe reached no listener: {result:?}");
+    assert!(
+        seen > 0,
+        "{kind}: the allowed probe reached no listener: {result:?}"
+    );
 }
 
 async fn pair() -> (CountingListener, CountingListener) {
@@ -102,50 +108,90 @@ async fn pair() -> (CountingListener, CountingListener) {
 async fn kafka_bootstrap_lists() {
     let (a, b) = pair().await;
     let config = json!({ "bootstrap_servers": format!("{},{}", a.host_port(), b.host_port()) });
-    check(Arc::new(patchbay_connector_kafka::KafkaConnector), &[&a, &b], config).await;
+    check(
+        Arc::new(patchbay_connector_kafka::KafkaConnector),
+        &[&a, &b],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster_seeds_and_standalone_address() {
     let (a, b) = pair().await;
     let config = json!({ "mode": "cluster", "addresses": [a.host_port(), b.host_port()] });
-    check(Arc::new(patchbay_connector_redis::RedisConnector), &[&a, &b], config).await;
+    check(
+        Arc::new(patchbay_connector_redis::RedisConnector),
+        &[&a, &b],
+        config,
+    )
+    .await;
     let l = CountingListener::bind(ip("127.0.0.2")).await;
     let config = json!({ "mode": "standalone", "addresses": [l.host_port()] });
-    check(Arc::new(patchbay_connector_redis::RedisConnector), &[&l], config).await;
+    check(
+        Arc::new(patchbay_connector_redis::RedisConnector),
+        &[&l],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_server_lists() {
     let (a, b) = pair().await;
     let config = json!({ "servers": [a.host_port(), format!("nats://{}", b.host_port())] });
-    check(Arc::new(patchbay_connector_nats::NatsConnector), &[&a, &b], config).await;
+    check(
+        Arc::new(patchbay_connector_nats::NatsConnector),
+        &[&a, &b],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_url() {
     let l = CountingListener::bind(ip("127.0.0.2")).await;
     let config = json!({ "url": format!("mqtt://{}", l.host_port()) });
-    check(Arc::new(patchbay_connector_mqtt::MqttConnector), &[&l], config).await;
+    check(
+        Arc::new(patchbay_connector_mqtt::MqttConnector),
+        &[&l],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_host() {
     let l = CountingListener::bind(ip("127.0.0.2")).await;
     let config = json!({ "host": "127.0.0.2", "port": l.port(), "username": "guest" });
-    check(Arc::new(patchbay_connector_rabbitmq::RabbitMqConnector), &[&l], config).await;
+    check(
+        Arc::new(patchbay_connector_rabbitmq::RabbitMqConnector),
+        &[&l],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_host() {
     let l = CountingListener::bind(ip("127.0.0.2")).await;
     let config = json!({ "host": "127.0.0.2", "port": l.port(), "username": "u" });
-    check(Arc::new(patchbay_connector_postgres::PostgresConnector), &[&l], config).await;
+    check(
+        Arc::new(patchbay_connector_postgres::PostgresConnector),
+        &[&l],
+        config,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_host() {
     let l = CountingListener::bind(ip("127.0.0.2")).await;
     let config = json!({ "host": "127.0.0.2", "port": l.port(), "username": "u" });
-    check(Arc::new(patchbay_connector_mysql::MySqlConnector), &[&l], config).await;
+    check(
+        Arc::new(patchbay_connector_mysql::MySqlConnector),
+        &[&l],
+        config,
+    )
+    .await;
 }

@@ -80,8 +80,14 @@ fn spellings(s: &str) -> Vec<String> {
 struct Leaky;
 
 fn leak(config: &ResolvedConfig) -> (String, String) {
-    let password = config.expose()["password"].as_str().unwrap_or_default().to_owned();
-    let branch = config.expose()["branch"].as_str().unwrap_or_default().to_owned();
+    let password = config.expose()["password"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let branch = config.expose()["branch"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let all = spellings(&password).join(" | ");
     (branch, format!("upstream said: {all}"))
 }
@@ -91,10 +97,7 @@ fn failure(config: &ResolvedConfig) -> Error {
     match branch.as_str() {
         "connection_failed" => Error::connection_failed(FailureReason::Auth, text),
         "unsupported" => Error::Unsupported(text),
-        "storage" => Error::storage(
-            text.clone(),
-            std::io::Error::other(format!("io: {text}")),
-        ),
+        "storage" => Error::storage(text.clone(), std::io::Error::other(format!("io: {text}"))),
         "validation" => Error::Validation(patchbay::ValidationErrors(vec![
             FieldError::new("/config/host", text.clone()),
             FieldError::new("/config/password", text),
@@ -267,9 +270,12 @@ async fn no_branch_leaks_through_http_responses_or_logs() {
         let id = created.json["data"]["id"].as_str().unwrap().to_owned();
         for reply in [
             s.post("/connection_profiles/test", body).await,
-            s.post(&format!("/connection_profiles/{id}/test"), json!({})).await,
-            s.get(&format!("/connection_profiles/{id}/autocomplete?type=things"))
+            s.post(&format!("/connection_profiles/{id}/test"), json!({}))
                 .await,
+            s.get(&format!(
+                "/connection_profiles/{id}/autocomplete?type=things"
+            ))
+            .await,
         ] {
             assert!(reply.status >= 400, "{branch}: {}", reply.text);
             assert_clean(&format!("{branch}: HTTP {}", reply.status), &reply.text);

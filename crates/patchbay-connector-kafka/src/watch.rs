@@ -205,7 +205,11 @@ mod tests {
         let encoded = "k%40fka%20p%25ss%2F%22w%C3%B6rd";
         let escaped = "k@fka p%ss/\\\"wörd";
         for line in [SECRET, encoded, escaped] {
-            watch.log(RDKafkaLogLevel::Info, "SASL", &format!("sasl.password={line}"));
+            watch.log(
+                RDKafkaLogLevel::Info,
+                "SASL",
+                &format!("sasl.password={line}"),
+            );
             watch.log(
                 RDKafkaLogLevel::Warning,
                 "FAIL",
@@ -221,7 +225,10 @@ mod tests {
         let failure = format!("{:?} {}", watch.decisive(), watch.note());
         for spelled in [SECRET, encoded, escaped, "k@fka", "p%ss"] {
             assert!(!text.contains(spelled), "log leaked {spelled}: {text}");
-            assert!(!failure.contains(spelled), "failure leaked {spelled}: {failure}");
+            assert!(
+                !failure.contains(spelled),
+                "failure leaked {spelled}: {failure}"
+            );
         }
     }
 }

@@ -147,13 +147,7 @@ async fn no_sasl_against_the_authenticating_broker_fails_fast() {
         return;
     };
     let start = Instant::now();
-    let f = common::failure(
-        common::probe(
-            json!({ "bootstrap_servers": broker }),
-            DEADLINE,
-        )
-        .await,
-    );
+    let f = common::failure(common::probe(json!({ "bootstrap_servers": broker }), DEADLINE).await);
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());
     assert_eq!(f.reason, FailureReason::Auth, "{f}");
 }
@@ -188,11 +182,7 @@ async fn tls_listener_with_and_without_the_right_ca() {
     // Plaintext client, TLS listener.
     let start = Instant::now();
     let f = common::assert_reason(
-        common::probe(
-            json!({ "bootstrap_servers": tls.addr }),
-            DEADLINE,
-        )
-        .await,
+        common::probe(json!({ "bootstrap_servers": tls.addr }), DEADLINE).await,
         FailureReason::Tls,
     );
     assert!(start.elapsed() <= FAST, "{f} after {:?}", start.elapsed());

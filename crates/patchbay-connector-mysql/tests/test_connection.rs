@@ -135,7 +135,11 @@ async fn closed_port_is_refused_before_the_deadline() {
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Refused, "{f}");
     // Decided by the refusal, long before the 10 s deadline.
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -169,5 +173,9 @@ async fn silent_host_times_out_at_the_deadline() {
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Timeout, "{f}");
     // The 250 ms connect timeout cut it, long before the 10 s deadline.
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }

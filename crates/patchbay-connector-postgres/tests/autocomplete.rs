@@ -284,7 +284,11 @@ async fn a_timed_out_query_leaves_no_session_behind() {
     }
     // Bounded by the deadline (generous margin for a loaded machine); the
     // lock alone would hold the query until ROLLBACK.
-    assert!(start.elapsed() < budget * 2 + Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < budget * 2 + Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
     assert_no_sessions(&mut admin, &user).await;
     locker.execute("ROLLBACK").await.unwrap();
 }

@@ -126,7 +126,11 @@ async fn closed_port_is_refused_before_the_deadline() {
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Refused, "{f}");
     // Decided by the refusal, long before the 10 s deadline.
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -136,7 +140,10 @@ async fn unresolvable_host_is_dns() {
     cfg["host"] = json!(patchbay_testkit::net::UNRESOLVABLE_HOST);
     let f = failure(probe(cfg, Duration::from_secs(10)).await);
     assert_eq!(f.reason, FailureReason::Dns, "{f}");
-    assert!(f.message.contains(patchbay_testkit::net::UNRESOLVABLE_HOST), "{f}");
+    assert!(
+        f.message.contains(patchbay_testkit::net::UNRESOLVABLE_HOST),
+        "{f}"
+    );
 }
 
 #[tokio::test]

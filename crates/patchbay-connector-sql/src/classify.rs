@@ -98,7 +98,7 @@ mod tests {
             FailureReason::Other
         );
         // A 70-character label: the resolver rejects it locally, no DNS server involved.
-        let unresolvable = Endpoint::new(&format!("{}.invalid", "n".repeat(70)), 5432);
+        let unresolvable = Endpoint::new(format!("{}.invalid", "n".repeat(70)), 5432);
         assert_eq!(
             io_reason(&reset, &unresolvable, deadline).await,
             FailureReason::Dns

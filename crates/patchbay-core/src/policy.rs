@@ -129,7 +129,10 @@ impl NetworkPolicy {
         // forms are judged, and a deny of either wins.
         let forms = [Some(addr), embedded_v4(addr).map(IpAddr::V4)];
         let mut forms = forms.iter().flatten();
-        if forms.clone().any(|a| self.deny.iter().any(|n| n.contains(a))) {
+        if forms
+            .clone()
+            .any(|a| self.deny.iter().any(|n| n.contains(a)))
+        {
             return false;
         }
         if !self.allow.is_empty() && !forms.any(|a| self.allow.iter().any(|n| n.contains(a))) {

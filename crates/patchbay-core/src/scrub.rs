@@ -135,9 +135,9 @@ fn hex(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() || digits.len() > 6 {
         return None;
     }
-    digits.iter().try_fold(0u32, |n, &b| {
-        Some(n * 16 + char::from(b).to_digit(16)?)
-    })
+    digits
+        .iter()
+        .try_fold(0u32, |n, &b| Some(n * 16 + char::from(b).to_digit(16)?))
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ fn ip(s: &str) -> IpAddr {
 fn denied(policy: &NetworkPolicy, addrs: &[&str]) {
     for a in addrs {
         for port in [0, 80, 443, 5432, 65535] {
-            assert!(!policy.permits(ip(a), port), "{a} port {port} was permitted");
+            assert!(
+                !policy.permits(ip(a), port),
+                "{a} port {port} was permitted"
+            );
         }
     }
 }
@@ -54,14 +57,29 @@ fn the_default_denies_metadata_in_every_spelling() {
 fn the_default_denies_unspecified_addresses() {
     denied(
         &NetworkPolicy::default(),
-        &["0.0.0.0", "::", "::ffff:0.0.0.0", "64:ff9b::", "0:0:0:0:0:0:0:0"],
+        &[
+            "0.0.0.0",
+            "::",
+            "::ffff:0.0.0.0",
+            "64:ff9b::",
+            "0:0:0:0:0:0:0:0",
+        ],
     );
 }
 
 #[test]
 fn the_default_denies_all_of_fe80_10() {
     let p = NetworkPolicy::default();
-    denied(&p, &["fe80::", "fe80::1", "fe80::a9fe:a9fe", "febf:ffff::1", "fe9a::1"]);
+    denied(
+        &p,
+        &[
+            "fe80::",
+            "fe80::1",
+            "fe80::a9fe:a9fe",
+            "febf:ffff::1",
+            "fe9a::1",
+        ],
+    );
     // Just outside the /10 on either side.
     permitted(&p, &["fe7f:ffff::1", "fec0::1"]);
 }
@@ -155,7 +173,10 @@ fn a_deny_all_policy_denies_every_family() {
     let p = NetworkPolicy::allow_all()
         .deny("0.0.0.0/0".parse().unwrap())
         .deny("::/0".parse().unwrap());
-    denied(&p, &["127.0.0.1", "::1", "93.184.216.34", "2606:4700::1111"]);
+    denied(
+        &p,
+        &["127.0.0.1", "::1", "93.184.216.34", "2606:4700::1111"],
+    );
     denied(&p, METADATA);
 }
 

@@ -65,7 +65,9 @@ fn the_envelope_opens_to_the_value_and_hides_it() {
     let (_, _, blob) = parts(&env);
     // 12-byte nonce, the ciphertext, a 16-byte tag: nothing in clear.
     assert_eq!(blob.len(), 12 + SECRET.len() + 16);
-    assert!(!blob.windows(4).any(|w| SECRET.as_bytes().windows(4).any(|s| s == w)));
+    assert!(!blob
+        .windows(4)
+        .any(|w| SECRET.as_bytes().windows(4).any(|s| s == w)));
 }
 
 #[test]
@@ -78,7 +80,13 @@ fn every_flipped_bit_is_refused() {
             let mut bad = blob.clone();
             bad[byte] ^= 1 << bit;
             let tampered = join(&prefix, &kid, &bad);
-            refused(&ring, &id, "password", &tampered, &format!("byte {byte} bit {bit}"));
+            refused(
+                &ring,
+                &id,
+                "password",
+                &tampered,
+                &format!("byte {byte} bit {bit}"),
+            );
         }
     }
 }
@@ -97,11 +105,23 @@ fn truncated_and_extended_envelopes_are_refused() {
         );
     }
     for cut in 1..env.len() {
-        refused(&ring, &id, "password", &env[..cut], &format!("text cut to {cut}"));
+        refused(
+            &ring,
+            &id,
+            "password",
+            &env[..cut],
+            &format!("text cut to {cut}"),
+        );
     }
     let mut longer = blob.clone();
     longer.push(0);
-    refused(&ring, &id, "password", &join(&prefix, &kid, &longer), "one byte appended");
+    refused(
+        &ring,
+        &id,
+        "password",
+        &join(&prefix, &kid, &longer),
+        "one byte appended",
+    );
 }
 
 #[test]
@@ -117,7 +137,10 @@ fn corrupt_envelopes_are_refused() {
         format!("pbs2.{kid}.{data}"),
         format!("PBS1.{kid}.{data}"),
         format!("pbs1.{kid}.{data}="),
-        format!("pbs1.{kid}.{}", data.replace(|c: char| c.is_ascii_alphabetic(), "!")),
+        format!(
+            "pbs1.{kid}.{}",
+            data.replace(|c: char| c.is_ascii_alphabetic(), "!")
+        ),
         format!("pbs1.{kid}.{SECRET}"),
         format!(" {env}"),
         format!("{env}\n"),
@@ -134,14 +157,38 @@ fn a_wrong_or_unknown_key_id_is_refused() {
     let other = Key::generate();
     assert_ne!(other.id(), kid);
     // An unknown id, and the id of a key the ring does not hold.
-    refused(&ring, &id, "password", &join(&prefix, "00000000", &blob), "unknown id");
-    refused(&ring, &id, "password", &join(&prefix, other.id(), &blob), "foreign id");
+    refused(
+        &ring,
+        &id,
+        "password",
+        &join(&prefix, "00000000", &blob),
+        "unknown id",
+    );
+    refused(
+        &ring,
+        &id,
+        "password",
+        &join(&prefix, other.id(), &blob),
+        "foreign id",
+    );
     // The ring holds the other key, but the data was not sealed with it.
     let both = Keyring::new(other.clone()).with_older(Key::generate());
     let relabelled = join(&prefix, other.id(), &blob);
-    refused(&both, &id, "password", &relabelled, "data under another key's id");
+    refused(
+        &both,
+        &id,
+        "password",
+        &relabelled,
+        "data under another key's id",
+    );
     // And a ring without the sealing key refuses the genuine envelope.
-    refused(&Keyring::new(other), &id, "password", &env, "key not in ring");
+    refused(
+        &Keyring::new(other),
+        &id,
+        "password",
+        &env,
+        "key not in ring",
+    );
 }
 
 #[test]
@@ -190,7 +237,9 @@ fn an_envelope_moved_to_another_profile_or_field_does_not_open() {
 fn needs_reseal_follows_the_key_id() {
     let old = Keyring::ephemeral();
     let id = ProfileId::generate();
-    let env = old.seal(&id, "password", &SecretString::from(SECRET)).unwrap();
+    let env = old
+        .seal(&id, "password", &SecretString::from(SECRET))
+        .unwrap();
     assert!(!old.needs_reseal(&env));
     assert!(Keyring::ephemeral().needs_reseal(&env));
     assert!(old.needs_reseal("not an envelope"));

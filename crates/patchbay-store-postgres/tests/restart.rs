@@ -249,8 +249,14 @@ async fn recovers_after_server_restart() {
         if waiting > 0 {
             break;
         }
-        assert!(!in_flight.is_finished(), "the update did not wait on the lock");
-        assert!(std::time::Instant::now() < until, "the update never reached the lock");
+        assert!(
+            !in_flight.is_finished(),
+            "the update did not wait on the lock"
+        );
+        assert!(
+            std::time::Instant::now() < until,
+            "the update never reached the lock"
+        );
         tokio::task::yield_now().await;
     }
     drop(watcher);

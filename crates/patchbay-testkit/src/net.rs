@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 /// has 70 characters (DNS allows 63), so no query leaves the machine and
 /// the answer does not depend on the network's DNS server (or its absence).
 /// `Endpoint::parse` and the connectors' config checks accept it.
-pub const UNRESOLVABLE_HOST: &str = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.invalid";
+pub const UNRESOLVABLE_HOST: &str =
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.invalid";
 
 /// A loopback port with nothing listening (bound, then released).
 pub fn refused_port() -> u16 {
@@ -116,7 +117,9 @@ impl CountingListener {
     /// call was accepted: connects once itself and waits for that connection
     /// (an event, not a sleep).
     pub async fn settle(&self) -> usize {
-        let mine = TcpStream::connect(self.addr).await.expect("connect to self");
+        let mine = TcpStream::connect(self.addr)
+            .await
+            .expect("connect to self");
         let me = mine.local_addr().expect("local addr");
         loop {
             let changed = self.changed.notified();
@@ -224,7 +227,14 @@ mod tests {
         for yes in ["true", "1", "yes", "TRUE", "github-actions", "on"] {
             assert!(ci_value(Some(yes)), "{yes}");
         }
-        for no in [None, Some(""), Some(" "), Some("false"), Some("False"), Some("0")] {
+        for no in [
+            None,
+            Some(""),
+            Some(" "),
+            Some("false"),
+            Some("False"),
+            Some("0"),
+        ] {
             assert!(!ci_value(no), "{no:?}");
         }
     }

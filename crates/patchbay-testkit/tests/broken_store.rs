@@ -55,7 +55,9 @@ impl Broken {
     }
 
     fn name_taken(&self, name: &str) -> bool {
-        self.rows().iter().any(|p| name_key(&p.name) == name_key(name))
+        self.rows()
+            .iter()
+            .any(|p| name_key(&p.name) == name_key(name))
     }
 
     fn exists(&self, id: &ProfileId) -> Result<()> {
@@ -67,7 +69,10 @@ impl Broken {
 
     /// What `update` checks before it writes.
     fn check_update(&self, rows: &[Profile], p: &Profile, expected: u64) -> Result<()> {
-        let current = rows.iter().find(|r| r.id == p.id).ok_or_else(|| not_found(&p.id))?;
+        let current = rows
+            .iter()
+            .find(|r| r.id == p.id)
+            .ok_or_else(|| not_found(&p.id))?;
         let version_ok = self.flaws.no_version_check || current.version == expected;
         let refused_same = self.flaws.same_version_conflict && p.version == current.version;
         if !version_ok || refused_same {
@@ -81,7 +86,9 @@ impl Broken {
             .iter()
             .any(|r| r.id != p.id && name_key(&r.name) == name_key(&p.name));
         if taken {
-            return Err(Error::AlreadyExists { name: p.name.clone() });
+            return Err(Error::AlreadyExists {
+                name: p.name.clone(),
+            });
         }
         Ok(())
     }
@@ -96,18 +103,24 @@ impl ProfileRepository for Broken {
     async fn create(&self, p: &Profile) -> Result<()> {
         if self.flaws.check_then_act {
             if self.name_taken(&p.name) {
-                return Err(Error::AlreadyExists { name: p.name.clone() });
+                return Err(Error::AlreadyExists {
+                    name: p.name.clone(),
+                });
             }
             tokio::task::yield_now().await;
         }
         let mut rows = self.rows();
         let name_taken = rows.iter().any(|r| name_key(&r.name) == name_key(&p.name));
         if !self.flaws.check_then_act && name_taken {
-            return Err(Error::AlreadyExists { name: p.name.clone() });
+            return Err(Error::AlreadyExists {
+                name: p.name.clone(),
+            });
         }
         if let Some(i) = rows.iter().position(|r| r.id == p.id) {
             if !self.flaws.id_not_unique {
-                return Err(Error::AlreadyExists { name: p.name.clone() });
+                return Err(Error::AlreadyExists {
+                    name: p.name.clone(),
+                });
             }
             rows.remove(i);
         }
@@ -117,7 +130,10 @@ impl ProfileRepository for Broken {
 
     async fn get(&self, id: &ProfileId) -> Result<Profile> {
         let rows = self.rows();
-        rows.iter().find(|p| p.id == *id).cloned().ok_or_else(|| not_found(id))
+        rows.iter()
+            .find(|p| p.id == *id)
+            .cloned()
+            .ok_or_else(|| not_found(id))
     }
 
     async fn get_by_name(&self, name: &str) -> Result<Profile> {
@@ -174,7 +190,10 @@ impl ProfileRepository for Broken {
         if !self.flaws.check_then_act {
             self.check_update(&rows, p, expected_version)?;
         }
-        let row = rows.iter_mut().find(|r| r.id == p.id).ok_or_else(|| not_found(&p.id))?;
+        let row = rows
+            .iter_mut()
+            .find(|r| r.id == p.id)
+            .ok_or_else(|| not_found(&p.id))?;
         *row = p.clone();
         Ok(())
     }
@@ -188,7 +207,10 @@ impl ProfileRepository for Broken {
             });
         }
         let mut rows = self.rows();
-        let i = rows.iter().position(|p| p.id == *id).ok_or_else(|| not_found(id))?;
+        let i = rows
+            .iter()
+            .position(|p| p.id == *id)
+            .ok_or_else(|| not_found(id))?;
         rows.remove(i);
         deps.remove(id);
         Ok(())
@@ -210,7 +232,10 @@ impl ProfileRepository for Broken {
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
         let deps = self.dependents.lock().unwrap();
         self.exists(id)?;
-        Ok(deps.get(id).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+        Ok(deps
+            .get(id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -237,49 +262,101 @@ macro_rules! must_catch {
         async fn $test() {
             let sound = store(Flaws::default());
             let $repo = sound.clone();
-            assert!(passes(async move { $case }).await, "the case fails on the sound store");
+            assert!(
+                passes(async move { $case }).await,
+                "the case fails on the sound store"
+            );
             let flawed = store($flaws);
             let $repo = flawed.clone();
-            assert!(!passes(async move { $case }).await, "the case missed the flaw {:?}", $flaws);
+            assert!(
+                !passes(async move { $case }).await,
+                "the case missed the flaw {:?}",
+                $flaws
+            );
         }
     };
 }
 
-must_catch!(offset_pagination_is_caught,
-    Flaws { offset_pages: true, ..Flaws::default() },
-    |r| cases::list_keyset_survives_writes_between_pages(&*r).await);
+must_catch!(
+    offset_pagination_is_caught,
+    Flaws {
+        offset_pages: true,
+        ..Flaws::default()
+    },
+    |r| cases::list_keyset_survives_writes_between_pages(&*r).await
+);
 
-must_catch!(a_cursor_on_the_last_full_page_is_caught,
-    Flaws { cursor_on_full_page: true, ..Flaws::default() },
-    |r| cases::list_exact_multiple_pages(&*r).await);
+must_catch!(
+    a_cursor_on_the_last_full_page_is_caught,
+    Flaws {
+        cursor_on_full_page: true,
+        ..Flaws::default()
+    },
+    |r| cases::list_exact_multiple_pages(&*r).await
+);
 
-must_catch!(an_uncapped_limit_is_caught,
-    Flaws { no_limit_cap: true, ..Flaws::default() },
-    |r| cases::list_caps_limit_at_max_page_size(&*r).await);
+must_catch!(
+    an_uncapped_limit_is_caught,
+    Flaws {
+        no_limit_cap: true,
+        ..Flaws::default()
+    },
+    |r| cases::list_caps_limit_at_max_page_size(&*r).await
+);
 
-must_catch!(a_reused_id_is_caught,
-    Flaws { id_not_unique: true, ..Flaws::default() },
-    |r| cases::duplicate_id_is_refused(&*r).await);
+must_catch!(
+    a_reused_id_is_caught,
+    Flaws {
+        id_not_unique: true,
+        ..Flaws::default()
+    },
+    |r| cases::duplicate_id_is_refused(&*r).await
+);
 
-must_catch!(a_missing_version_check_is_caught,
-    Flaws { no_version_check: true, ..Flaws::default() },
-    |r| cases::update_checks_version(&*r).await);
+must_catch!(
+    a_missing_version_check_is_caught,
+    Flaws {
+        no_version_check: true,
+        ..Flaws::default()
+    },
+    |r| cases::update_checks_version(&*r).await
+);
 
-must_catch!(a_missing_version_check_is_caught_at_the_same_version,
-    Flaws { no_version_check: true, ..Flaws::default() },
-    |r| cases::same_version_write(&*r).await);
+must_catch!(
+    a_missing_version_check_is_caught_at_the_same_version,
+    Flaws {
+        no_version_check: true,
+        ..Flaws::default()
+    },
+    |r| cases::same_version_write(&*r).await
+);
 
-must_catch!(a_refused_same_version_write_is_caught,
-    Flaws { same_version_conflict: true, ..Flaws::default() },
-    |r| cases::same_version_write(&*r).await);
+must_catch!(
+    a_refused_same_version_write_is_caught,
+    Flaws {
+        same_version_conflict: true,
+        ..Flaws::default()
+    },
+    |r| cases::same_version_write(&*r).await
+);
 
-must_catch!(a_create_rename_race_is_caught,
-    Flaws { check_then_act: true, ..Flaws::default() },
-    |r| cases::create_races_rename(r, 5).await);
+must_catch!(
+    a_create_rename_race_is_caught,
+    Flaws {
+        check_then_act: true,
+        ..Flaws::default()
+    },
+    |r| cases::create_races_rename(r, 5).await
+);
 
-must_catch!(a_create_create_race_is_caught,
-    Flaws { check_then_act: true, ..Flaws::default() },
-    |r| cases::concurrent_creates_one_wins(r).await);
+must_catch!(
+    a_create_create_race_is_caught,
+    Flaws {
+        check_then_act: true,
+        ..Flaws::default()
+    },
+    |r| cases::concurrent_creates_one_wins(r).await
+);
 
 /// The sound reference store passes the whole suite: the flaws above are
 /// the only reason those cases fail.

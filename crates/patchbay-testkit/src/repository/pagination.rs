@@ -78,7 +78,9 @@ pub async fn list_keyset_survives_writes_between_pages(repo: &dyn ProfileReposit
             // Insert two rows before the cursor: an offset store repeats two.
             1 => {
                 for i in [1, last_i - 1] {
-                    repo.create(&fixture(&name(i), "fake")).await.expect("create");
+                    repo.create(&fixture(&name(i), "fake"))
+                        .await
+                        .expect("create");
                 }
             }
             // Insert right after the cursor and delete an unseen row.
@@ -99,7 +101,11 @@ pub async fn list_keyset_survives_writes_between_pages(repo: &dyn ProfileReposit
         assert!(round < 100, "pagination does not end");
     }
     let unique_seen: BTreeSet<&String> = seen.iter().collect();
-    assert_eq!(unique_seen.len(), seen.len(), "a row was listed twice: {seen:?}");
+    assert_eq!(
+        unique_seen.len(),
+        seen.len(),
+        "a row was listed twice: {seen:?}"
+    );
     let mut expected: Vec<String> = original
         .iter()
         .filter(|n| !gone.contains(*n))
@@ -126,7 +132,10 @@ pub async fn list_exact_multiple_pages(repo: &dyn ProfileRepository) {
         assert_eq!(pages.concat(), all, "limit {limit}");
     }
     // And an empty result is one empty page without a cursor.
-    assert_eq!(all_pages(repo, &unique("none"), 5).await, [Vec::<String>::new()]);
+    assert_eq!(
+        all_pages(repo, &unique("none"), 5).await,
+        [Vec::<String>::new()]
+    );
 }
 
 /// A limit above [`MAX_PAGE_SIZE`] (up to `usize::MAX`) is capped at the
@@ -169,7 +178,11 @@ pub async fn list_caps_limit_at_max_page_size(repo: &dyn ProfileRepository) {
         })
         .await;
     match zero {
-        Ok(page) => assert!(page.items.len() <= 1, "limit 0 returned {}", page.items.len()),
+        Ok(page) => assert!(
+            page.items.len() <= 1,
+            "limit 0 returned {}",
+            page.items.len()
+        ),
         Err(Error::Validation(_)) => {}
         Err(e) => panic!("limit 0: {e:?}"),
     }

@@ -20,7 +20,10 @@ pub async fn duplicate_id_is_refused(repo: &dyn ProfileRepository) {
     }
     assert_eq!(repo.get(&first.id).await.expect("get"), first);
     assert!(
-        matches!(repo.get_by_name(&second.name).await, Err(Error::NotFound(_))),
+        matches!(
+            repo.get_by_name(&second.name).await,
+            Err(Error::NotFound(_))
+        ),
         "the refused profile's name was stored"
     );
     repo.create(&fixture(&second.name, "fake"))
@@ -37,12 +40,16 @@ pub async fn same_version_write(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("samev"), "fake");
     repo.create(&p).await.expect("create");
     // Identical content, identical version.
-    repo.update(&p, 1).await.expect("an unchanged write at the stored version");
+    repo.update(&p, 1)
+        .await
+        .expect("an unchanged write at the stored version");
     assert_eq!(repo.get(&p.id).await.expect("get"), p);
     // Changed content, version kept as the caller set it.
     let mut same = p.clone();
     same.description = Some("same version".into());
-    repo.update(&same, 1).await.expect("a write at the stored version");
+    repo.update(&same, 1)
+        .await
+        .expect("a write at the stored version");
     assert_eq!(repo.get(&p.id).await.expect("get"), same);
     for stale in [0, 2, u64::MAX] {
         match repo.update(&p, stale).await {
@@ -54,7 +61,11 @@ pub async fn same_version_write(repo: &dyn ProfileRepository) {
             other => panic!("expected version {stale}: expected VersionConflict, got {other:?}"),
         }
     }
-    assert_eq!(repo.get(&p.id).await.expect("get"), same, "a refused write changed the profile");
+    assert_eq!(
+        repo.get(&p.id).await.expect("get"),
+        same,
+        "a refused write changed the profile"
+    );
 }
 
 /// `rounds` rounds of a create racing a rename to the same name (in another
@@ -80,7 +91,10 @@ pub async fn create_races_rename(repo: Arc<dyn ProfileRepository>, rounds: usize
             other => panic!("round {round}: create {:?}, rename {:?}", other.0, other.1),
         };
         let holder = repo.get_by_name(&target).await.expect("by name");
-        assert_eq!(&holder.id, winner, "round {round}: the name leads to the loser");
+        assert_eq!(
+            &holder.id, winner,
+            "round {round}: the name leads to the loser"
+        );
         let page = repo
             .list(&patchbay_core::ListQuery {
                 name_prefix: Some(target.clone()),

@@ -50,7 +50,17 @@ pub mod patterns {
     /// `host[:port]` or `[ipv6][:port]`.
     macro_rules! host_port_opt {
         () => {
-            concat!("(", name!(), "(:", port!(), ")?|\\[", ipv6!(), "\\](:", port!(), ")?)")
+            concat!(
+                "(",
+                name!(),
+                "(:",
+                port!(),
+                ")?|\\[",
+                ipv6!(),
+                "\\](:",
+                port!(),
+                ")?)"
+            )
         };
     }
     /// `host:port` or `[ipv6]:port`.
@@ -65,13 +75,7 @@ pub mod patterns {
     /// `host[:port]` (the port has a default).
     pub const HOST_PORT_OPT: &str = concat!("^", host_port_opt!(), "$");
     /// A comma-separated list of `host:port` (Kafka's bootstrap servers).
-    pub const HOST_PORT_LIST: &str = concat!(
-        "^ *",
-        host_port!(),
-        " *(, *",
-        host_port!(),
-        " *)*$"
-    );
+    pub const HOST_PORT_LIST: &str = concat!("^ *", host_port!(), " *(, *", host_port!(), " *)*$");
     /// A NATS server: `host[:port]` behind an optional `nats://` or `tls://`.
     pub const NATS_SERVER: &str = concat!("^((nats|tls)://)?", host_port_opt!(), "/?$");
     /// An MQTT broker URL: `mqtt://`, `mqtts://`, `tcp://` or `ssl://`, then
@@ -206,7 +210,10 @@ mod pattern_tests {
         for bad in ["h:1883", "http://h", "mqtt://u@h"] {
             assert!(!matches(MQTT_URL, bad), "{bad}");
         }
-        assert!(matches(PEM_CERTIFICATE, "x\n-----BEGIN CERTIFICATE-----\ny"));
+        assert!(matches(
+            PEM_CERTIFICATE,
+            "x\n-----BEGIN CERTIFICATE-----\ny"
+        ));
         assert!(!matches(PEM_CERTIFICATE, "-----BEGIN CERTIFICATE-----\0"));
         assert!(!matches(NO_NUL, "a\0b"));
     }

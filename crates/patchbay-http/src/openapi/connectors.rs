@@ -36,8 +36,10 @@ pub(super) fn complete(doc: &mut Value, infos: &[ConnectorInfo]) {
     } else {
         for info in infos {
             let name = type_name(&info.kind);
-            let config = config_schema(&info.schema);
-            schemas.insert(format!("{name}ConfigPatch"), patch_schema(&config));
+            let config = config_schema(&info.schema, &format!("{name}Config"));
+            let mut patch = patch_schema(&config);
+            patch["title"] = Value::from(format!("{name}ConfigPatch"));
+            schemas.insert(format!("{name}ConfigPatch"), patch);
             schemas.insert(format!("{name}Config"), config);
         }
         union(schemas, infos, "NewProfileRequest", "New", "Profile");
@@ -63,7 +65,10 @@ fn type_name(kind: &str) -> String {
 /// The served config schema, self-contained: its `$defs` inlined (their
 /// `#/$defs/…` references would otherwise point into the OpenAPI document's
 /// root) and the dialect marker dropped (the document's dialect applies).
-fn config_schema(schema: &Value) -> Value {
+/// Titles are what generators name classes by: the schema's becomes
+/// `title` (schemars titles both SQL connectors' `SqlConfig`), an inlined
+/// definition's is prefixed with it (every connector has a `TlsOptions`).
+fn config_schema(schema: &Value, title: &str) -> Value {
     let mut out = schema.clone();
     let defs = match out.as_object_mut() {
         Some(root) => {
@@ -75,11 +80,14 @@ fn config_schema(schema: &Value) -> Value {
     let defs = defs
         .and_then(|d| d.as_object().cloned())
         .unwrap_or_default();
-    inline_refs(&mut out, &defs, 0);
+    inline_refs(&mut out, &defs, title, 0);
+    if out.is_object() {
+        out["title"] = Value::from(title);
+    }
     out
 }
 
-fn inline_refs(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
+fn inline_refs(value: &mut Value, defs: &Map<String, Value>, prefix: &str, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -89,9 +97,10 @@ fn inline_refs(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/$defs/"))
-                .and_then(|name| defs.get(name));
-            if let Some(Value::Object(def)) = target {
+                .and_then(|name| Some((name.to_owned(), defs.get(name)?)));
+            if let Some((name, Value::Object(def))) = target {
                 let mut merged = def.clone();
+                merged.insert("title".into(), Value::from(format!("{prefix}{name}")));
                 map.remove("$ref");
                 // Keywords beside the reference (a field's description) win.
                 for (k, v) in std::mem::take(map) {
@@ -100,12 +109,12 @@ fn inline_refs(value: &mut Value, defs: &Map<String, Value>, depth: usize) {
                 *map = merged;
             }
             for child in map.values_mut() {
-                inline_refs(child, defs, depth + 1);
+                inline_refs(child, defs, prefix, depth + 1);
             }
         }
         Value::Array(items) => {
             for child in items {
-                inline_refs(child, defs, depth + 1);
+                inline_refs(child, defs, prefix, depth + 1);
             }
         }
         _ => {}
@@ -135,11 +144,12 @@ fn patch_schema(config: &Value) -> Value {
             Value::from("JSON merge patch over the stored config: given fields replace, `null` removes an optional field, omitted fields (secrets included) are kept."),
         );
     }
-    if let Some(props) = patch
-        .get_mut("properties")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(props) = patch.get_mut("properties").and_then(Value::as_object_mut) {
         for (name, prop) in props.iter_mut() {
+            // An omitted field keeps its stored value: no default applies.
+            if let Some(p) = prop.as_object_mut() {
+                p.remove("default");
+            }
             if !required.contains(name) {
                 *prop = nullable(std::mem::take(prop));
             }
@@ -155,7 +165,7 @@ fn nullable(schema: Value) -> Value {
         return schema;
     };
     let mut outer = Map::new();
-    for key in ["title", "description", "writeOnly", "default"] {
+    for key in ["title", "description", "writeOnly"] {
         if let Some(v) = inner.remove(key) {
             outer.insert(key.into(), v);
         }
@@ -187,10 +197,8 @@ fn union(
         let mut variant = base.clone();
         if let Some(root) = variant.as_object_mut() {
             root.remove("example");
-            root.insert(
-                "title".into(),
-                Value::from(format!("{body} for `{}`", info.kind)),
-            );
+            // Generators name the class by the title.
+            root.insert("title".into(), Value::from(variant_name.clone()));
         }
         variant["properties"]["connector"] = json!({
             "type": "string",
@@ -301,17 +309,21 @@ mod tests {
             },
             "$defs": { "TlsMode": { "type": "string", "enum": ["a", "b"], "description": "x" } }
         });
-        let config = config_schema(&schema);
+        let config = config_schema(&schema, "XConfig");
+        assert_eq!(config["title"], "XConfig");
         assert!(config.get("$defs").is_none() && config.get("$schema").is_none());
         assert_eq!(
             config["properties"]["tls_mode"],
-            json!({ "type": "string", "enum": ["a", "b"], "description": "TLS" })
+            json!({ "type": "string", "enum": ["a", "b"], "description": "TLS", "title": "XConfigTlsMode" })
         );
         let patch = patch_schema(&config);
         assert!(patch.get("required").is_none());
         assert_eq!(patch["properties"]["host"], config["properties"]["host"]);
         assert_eq!(patch["properties"]["password"]["writeOnly"], true);
-        assert_eq!(patch["properties"]["tls_mode"]["anyOf"][1], json!({"type": "null"}));
+        assert_eq!(
+            patch["properties"]["tls_mode"]["anyOf"][1],
+            json!({"type": "null"})
+        );
     }
 
     #[test]
@@ -332,9 +344,18 @@ mod tests {
             schemas["NewProfileRequest"]["discriminator"]["mapping"]["my-sql"],
             "#/components/schemas/NewMySqlProfile"
         );
-        assert_eq!(schemas["NewProfileRequest"]["oneOf"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            schemas["NewProfileRequest"]["oneOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(schemas["NewProfileRequest"]["description"], "d");
-        assert_eq!(schemas["NewKafkaProfile"]["properties"]["connector"]["const"], "kafka");
+        assert_eq!(
+            schemas["NewKafkaProfile"]["properties"]["connector"]["const"],
+            "kafka"
+        );
         assert_eq!(
             schemas["NewKafkaProfile"]["properties"]["config"]["$ref"],
             "#/components/schemas/KafkaConfig"

@@ -75,9 +75,39 @@ impl SaslMechanism {
 /// Config of a `kafka` profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rules of `problems` between fields, stated in the schema too: the
+// SASL fields exactly with the SASL protocols, a CA only with TLS.
+#[schemars(extend("allOf" = [
+    {
+        "if": {
+            "required": ["security_protocol"],
+            "properties": { "security_protocol": { "enum": ["SASL_PLAINTEXT", "SASL_SSL"] } }
+        },
+        "then": {
+            "required": ["sasl_mechanism", "sasl_username", "sasl_password"],
+            "properties": {
+                "sasl_mechanism": { "not": { "type": "null" } },
+                "sasl_username": { "type": "string" },
+                "sasl_password": { "type": "string" }
+            }
+        },
+        "else": { "properties": {
+            "sasl_mechanism": { "type": "null" },
+            "sasl_username": { "type": "null" },
+            "sasl_password": { "type": "null" }
+        } }
+    },
+    {
+        "if": {
+            "required": ["security_protocol"],
+            "properties": { "security_protocol": { "enum": ["SSL", "SASL_SSL"] } }
+        },
+        "else": { "properties": { "ssl_ca_pem": { "type": "null" } } }
+    }
+]))]
 pub struct KafkaConfig {
     /// Comma-separated `host:port` list of bootstrap brokers.
-    #[schemars(length(min = 1, max = 4096))]
+    #[schemars(length(min = 1, max = 4096), regex(pattern = patchbay_core::schema::patterns::HOST_PORT_LIST))]
     pub bootstrap_servers: String,
     /// `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
     #[serde(default)]
@@ -95,10 +125,14 @@ pub struct KafkaConfig {
     /// PEM text of the CA certificate(s) that sign the brokers'
     /// certificates; the system roots are used when absent.
     #[serde(default)]
-    #[schemars(length(max = 65536))]
+    #[schemars(length(max = 65536), regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ssl_ca_pem: Option<String>,
     /// Extra librdkafka properties, from an allow-list of tuning knobs.
     #[serde(default)]
+    #[schemars(extend(
+        "propertyNames" = { "enum": properties::ALLOWED_PROPERTIES },
+        "additionalProperties" = { "type": "string", "maxLength": 1024, "pattern": patchbay_core::schema::patterns::NO_NUL }
+    ))]
     pub properties: BTreeMap<String, String>,
 }
 

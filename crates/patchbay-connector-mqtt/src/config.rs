@@ -12,11 +12,16 @@ pub const MQTTS_PORT: u16 = 8883;
 /// An MQTT (3.1.1) connection profile's config.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rule of `check` between fields, stated in the schema too.
+#[schemars(extend(
+    "if" = { "required": ["password"], "properties": { "password": { "type": "string" } } },
+    "then" = { "required": ["username"], "properties": { "username": { "type": "string" } } }
+))]
 pub struct MqttConfig {
     /// Broker URL: `mqtt://host[:port]` (1883) or `mqtts://host[:port]`
     /// (8883, TLS); `tcp://` and `ssl://` are accepted too. No credentials
     /// in the URL.
-    #[schemars(length(min = 1, max = 300))]
+    #[schemars(length(min = 1, max = 300), regex(pattern = patchbay_core::schema::patterns::MQTT_URL))]
     pub url: String,
     /// User name.
     #[serde(default)]
@@ -48,6 +53,7 @@ pub struct TlsOptions {
     pub enabled: bool,
     /// PEM certificate(s) of the CA to trust instead of the public web roots.
     #[serde(default)]
+    #[schemars(regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ca_cert_pem: Option<String>,
 }
 

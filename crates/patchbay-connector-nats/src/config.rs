@@ -10,11 +10,33 @@ pub const DEFAULT_PORT: u16 = 4222;
 /// A NATS connection profile's config.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rules of `check` between fields, stated in the schema too: username
+// and password go together; one of them, `token` or `credentials`.
+#[schemars(extend("allOf" = [
+    {
+        "if": { "required": ["username"], "properties": { "username": { "type": "string" } } },
+        "then": { "required": ["password"], "properties": { "password": { "type": "string" } } }
+    },
+    {
+        "if": { "required": ["password"], "properties": { "password": { "type": "string" } } },
+        "then": { "required": ["username"], "properties": { "username": { "type": "string" } } }
+    },
+    {
+        "if": { "required": ["token"], "properties": { "token": { "type": "string" } } },
+        "then": { "properties": {
+            "username": { "type": "null" }, "password": { "type": "null" }, "credentials": { "type": "null" }
+        } }
+    },
+    {
+        "if": { "required": ["credentials"], "properties": { "credentials": { "type": "string" } } },
+        "then": { "properties": { "username": { "type": "null" }, "password": { "type": "null" } } }
+    }
+]))]
 pub struct NatsConfig {
     /// Servers as `host:port`, `nats://host:port` or `tls://host:port`
     /// (port defaults to 4222; `tls://` turns TLS on). Tried in order;
     /// servers the cluster advertises are never contacted.
-    #[schemars(length(min = 1, max = 32))]
+    #[schemars(length(min = 1, max = 32), inner(regex(pattern = patchbay_core::schema::patterns::NATS_SERVER)))]
     pub servers: Vec<String>,
     /// User name, with `password`.
     #[serde(default)]
@@ -45,6 +67,7 @@ pub struct TlsOptions {
     pub enabled: bool,
     /// PEM certificate(s) of the CA to trust instead of the public web roots.
     #[serde(default)]
+    #[schemars(regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ca_cert_pem: Option<String>,
     /// Start TLS before the server's INFO (servers with `handshake_first`).
     #[serde(default)]

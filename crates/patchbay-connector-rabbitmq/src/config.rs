@@ -14,7 +14,7 @@ pub const AMQPS_PORT: u16 = 5671;
 #[serde(deny_unknown_fields)]
 pub struct RabbitMqConfig {
     /// Broker host name or IP address.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patchbay_core::schema::patterns::HOST))]
     pub host: String,
     /// Broker port; 5672, or 5671 with TLS, when absent.
     #[serde(default)]
@@ -47,6 +47,7 @@ pub struct TlsOptions {
     pub enabled: bool,
     /// PEM certificate(s) of the CA to trust instead of the public web roots.
     #[serde(default)]
+    #[schemars(regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ca_cert_pem: Option<String>,
     /// Name to verify the certificate against, when not `host`.
     #[serde(default)]

@@ -10,13 +10,25 @@ pub const DEFAULT_PORT: u16 = 6379;
 /// A Redis connection profile's config.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rules of `check` between fields, stated in the schema too.
+#[schemars(extend("allOf" = [
+    {
+        "if": { "required": ["mode"], "properties": { "mode": { "const": "cluster" } } },
+        "then": { "properties": { "database": { "const": 0 } } },
+        "else": { "properties": { "addresses": { "maxItems": 1 } } }
+    },
+    {
+        "if": { "required": ["username"], "properties": { "username": { "type": "string" } } },
+        "then": { "required": ["password"], "properties": { "password": { "type": "string" } } }
+    }
+]))]
 pub struct RedisConfig {
     /// `standalone` (one server) or `cluster` (nodes of a Redis Cluster).
     #[serde(default)]
     pub mode: Mode,
     /// `host:port` of the server, or of cluster nodes (port defaults to 6379).
     /// In cluster mode, key autocomplete scans every node listed here.
-    #[schemars(length(min = 1, max = 64))]
+    #[schemars(length(min = 1, max = 64), inner(regex(pattern = patchbay_core::schema::patterns::HOST_PORT_OPT)))]
     pub addresses: Vec<String>,
     /// Logical database to select (standalone only; clusters have only 0).
     #[serde(default)]
@@ -54,6 +66,7 @@ pub struct TlsOptions {
     pub enabled: bool,
     /// PEM certificate(s) of the CA to trust instead of the system roots.
     #[serde(default)]
+    #[schemars(regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ca_cert_pem: Option<String>,
     /// Accept any certificate and host name. For testing only.
     #[serde(default)]

@@ -36,7 +36,7 @@ impl TlsMode {
 #[serde(deny_unknown_fields)]
 pub struct SqlConfig {
     /// Server host name or IP address.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patchbay_core::schema::patterns::HOST))]
     pub host: String,
     /// TCP port; 5432 for Postgres, 3306 for MySQL when absent.
     #[serde(default)]
@@ -57,6 +57,7 @@ pub struct SqlConfig {
     pub tls_mode: TlsMode,
     /// PEM text of the CA certificate(s) that `verify-ca` / `verify-full` trust.
     #[serde(default)]
+    #[schemars(regex(pattern = patchbay_core::schema::patterns::PEM_CERTIFICATE))]
     pub ca_certificate: Option<String>,
     /// Upper bound for establishing the connection (TCP, TLS, login), in ms;
     /// the probe's own deadline applies too.

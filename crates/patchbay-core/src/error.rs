@@ -105,6 +105,22 @@ fn describe(dependents: &[Dependent]) -> String {
 }
 
 impl Error {
+    /// Every value [`Error::code`] returns, for documents that list them
+    /// (the OpenAPI error `code` enum). A unit test keeps it complete.
+    pub const CODES: &'static [&'static str] = &[
+        "VALIDATION_FAILED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "VERSION_CONFLICT",
+        "PROFILE_IN_USE",
+        "UNKNOWN_CONNECTOR",
+        "CONNECTION_FAILED",
+        "TARGET_FORBIDDEN",
+        "UNSUPPORTED",
+        "SECRET_UNAVAILABLE",
+        "STORAGE",
+    ];
+
     /// Stable machine-readable code, as used in the REST envelope.
     pub fn code(&self) -> &'static str {
         match self {
@@ -307,5 +323,64 @@ impl std::fmt::Display for ProbeFailure {
             self.reason.as_str(),
             self.message
         )
+    }
+}
+
+#[cfg(test)]
+mod code_list_tests {
+    use super::*;
+
+    /// One error of each variant. The match below stops compiling when a
+    /// variant is added: add it here too, and its code to [`Error::CODES`].
+    fn one_of_each() -> Vec<Error> {
+        let all = vec![
+            Error::invalid("/name", "bad"),
+            Error::NotFound("p".into()),
+            Error::AlreadyExists { name: "a".into() },
+            Error::VersionConflict {
+                id: "p".into(),
+                expected: 1,
+                actual: 2,
+            },
+            Error::InUse {
+                id: "p".into(),
+                dependents: vec![],
+            },
+            Error::UnknownConnector("x".into()),
+            Error::connection_failed(FailureReason::Auth, "no"),
+            Error::TargetForbidden {
+                target: "a:1".into(),
+                address: "127.0.0.1".into(),
+            },
+            Error::Unsupported("no".into()),
+            Error::SecretUnavailable {
+                field: "/config/password".into(),
+                kind: "env".into(),
+                message: "unset".into(),
+            },
+            Error::storage("x", std::io::Error::other("y")),
+        ];
+        for e in &all {
+            match e {
+                Error::Validation(_)
+                | Error::NotFound(_)
+                | Error::AlreadyExists { .. }
+                | Error::VersionConflict { .. }
+                | Error::InUse { .. }
+                | Error::UnknownConnector(_)
+                | Error::ConnectionFailed(_)
+                | Error::TargetForbidden { .. }
+                | Error::Unsupported(_)
+                | Error::SecretUnavailable { .. }
+                | Error::Storage { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_every_variant_once() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
     }
 }

@@ -22,6 +22,29 @@ pub mod codes {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     /// Something failed inside the server; nothing more is said.
     pub const INTERNAL: &str = "INTERNAL";
+
+    /// The adapter's own codes.
+    pub const ADAPTER: &[&str] = &[
+        MALFORMED_JSON,
+        UNSUPPORTED_MEDIA_TYPE,
+        PAYLOAD_TOO_LARGE,
+        METHOD_NOT_ALLOWED,
+        BAD_REQUEST,
+        INTERNAL,
+    ];
+
+    /// Every code a response can carry: the core's codes that have a
+    /// client status (a server-side one, such as `STORAGE`, is sent as
+    /// `INTERNAL`), then the adapter's. The OpenAPI `code` enum.
+    pub fn documented() -> Vec<&'static str> {
+        let core = patchbay_core::Error::CODES
+            .iter()
+            .copied()
+            .filter(|c| !super::status_for(c).is_server_error());
+        let mut all: Vec<&'static str> = core.chain(ADAPTER.iter().copied()).collect();
+        all.dedup();
+        all
+    }
 }
 
 /// The HTTP status for an error code. The one place codes meet statuses.
@@ -175,10 +198,48 @@ mod tests {
                 403,
             ),
             (Error::Unsupported("no".into()), 400),
+            (
+                Error::SecretUnavailable {
+                    field: "/config/password".into(),
+                    kind: "env".into(),
+                    message: "unset".into(),
+                },
+                422,
+            ),
+            (
+                Error::VersionConflict {
+                    id: "p".into(),
+                    expected: 1,
+                    actual: 2,
+                },
+                409,
+            ),
+            (Error::storage("x", std::io::Error::other("y")), 500),
         ];
+        let documented = codes::documented();
         for (e, status) in cases {
-            assert_eq!(ApiError::from(e).status().as_u16(), status);
+            let e = ApiError::from(e);
+            assert_eq!(e.status().as_u16(), status);
+            assert!(documented.contains(&e.code()), "{} is documented", e.code());
         }
+    }
+
+    #[test]
+    fn documented_codes_are_every_code_a_response_carries() {
+        let documented = codes::documented();
+        for code in patchbay_core::Error::CODES {
+            let sent = if status_for(code).is_server_error() {
+                codes::INTERNAL
+            } else {
+                code
+            };
+            assert!(documented.contains(&sent), "{code}");
+        }
+        for code in codes::ADAPTER {
+            assert!(documented.contains(code), "{code}");
+        }
+        assert!(!documented.contains(&"STORAGE"));
+        assert!(documented.contains(&"SECRET_UNAVAILABLE"));
     }
 
     #[test]

@@ -260,3 +260,9 @@ impl KafkaConfig {
         Ok(cfg)
     }
 }
+
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<KafkaConfig>()`.
+impl patchbay_core::ConnectorConfig for KafkaConfig {
+    const KIND: &'static str = "kafka";
+}

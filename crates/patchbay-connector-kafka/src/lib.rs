@@ -52,7 +52,7 @@ fn millis(d: std::time::Duration) -> u64 {
 #[async_trait]
 impl Connector for KafkaConnector {
     fn kind(&self) -> &'static str {
-        "kafka"
+        <KafkaConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

@@ -150,3 +150,9 @@ mod tests {
         assert_eq!(c.client_id_prefix, "patchbay");
     }
 }
+
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<MqttConfig>()`.
+impl patchbay_core::ConnectorConfig for MqttConfig {
+    const KIND: &'static str = "mqtt";
+}

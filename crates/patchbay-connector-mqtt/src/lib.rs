@@ -35,7 +35,7 @@ pub struct MqttConnector;
 #[async_trait]
 impl Connector for MqttConnector {
     fn kind(&self) -> &'static str {
-        "mqtt"
+        <MqttConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

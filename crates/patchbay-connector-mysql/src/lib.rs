@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod catalog;
+mod config;
 mod options;
 
 use patchbay_connector_sql::{with_connection, BoxFuture, Limits, SqlConfig};
@@ -25,6 +26,7 @@ use serde_json::Value;
 use sqlx::{Executor, MySqlConnection, Row};
 use tokio::time::Instant;
 
+pub use config::MySqlConfig;
 pub use options::{connect_options, failure_reason};
 /// The sqlx these connectors are built with (for benches and callers
 /// wanting the same driver).
@@ -40,7 +42,7 @@ pub struct MySqlConnector;
 #[async_trait]
 impl Connector for MySqlConnector {
     fn kind(&self) -> &'static str {
-        "mysql"
+        <MySqlConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

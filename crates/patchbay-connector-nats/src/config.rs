@@ -170,3 +170,9 @@ mod tests {
         );
     }
 }
+
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<NatsConfig>()`.
+impl patchbay_core::ConnectorConfig for NatsConfig {
+    const KIND: &'static str = "nats";
+}

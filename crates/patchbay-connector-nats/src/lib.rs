@@ -37,7 +37,7 @@ pub struct NatsConnector;
 #[async_trait]
 impl Connector for NatsConnector {
     fn kind(&self) -> &'static str {
-        "nats"
+        <NatsConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

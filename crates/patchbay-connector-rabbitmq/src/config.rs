@@ -127,3 +127,9 @@ mod tests {
         assert_eq!(check(&c).len(), 1);
     }
 }
+
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<RabbitMqConfig>()`.
+impl patchbay_core::ConnectorConfig for RabbitMqConfig {
+    const KIND: &'static str = "rabbitmq";
+}

@@ -37,7 +37,7 @@ pub struct RabbitMqConnector;
 #[async_trait]
 impl Connector for RabbitMqConnector {
     fn kind(&self) -> &'static str {
-        "rabbitmq"
+        <RabbitMqConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

@@ -167,3 +167,9 @@ mod tests {
         assert!(r.is_err());
     }
 }
+
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<RedisConfig>()`.
+impl patchbay_core::ConnectorConfig for RedisConfig {
+    const KIND: &'static str = "redis";
+}

@@ -38,7 +38,7 @@ pub struct RedisConnector;
 #[async_trait]
 impl Connector for RedisConnector {
     fn kind(&self) -> &'static str {
-        "redis"
+        <RedisConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
     fn description(&self) -> &'static str {

@@ -11,11 +11,13 @@ pub mod policy;
 pub mod profile;
 pub mod registry;
 pub mod repository;
+pub mod resolved;
 pub mod schema;
 pub mod scrub;
 pub mod seal;
 pub mod secret;
 mod service;
+pub mod watch;
 
 pub use connector::{
     AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
@@ -25,6 +27,10 @@ pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
+pub use resolved::{
+    ConnectorConfig, Override, OverrideKind, ProfileRef, ResolveRequest, ResolvedProfile,
+    SecretAccess,
+};
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
 pub use service::{
@@ -32,5 +38,10 @@ pub use service::{
     DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
 
+/// Re-exported so connectors and hosts use the same versions.
+pub use watch::{ChangeBroadcast, ProfileEvent, ProfileEvents};
+
+/// Re-exported so connectors and hosts use the same versions.
+pub use futures_util::stream::Stream;
 /// Re-exported so connectors and hosts use the same versions.
 pub use {async_trait::async_trait, schemars, secrecy, serde_json, time};

@@ -146,6 +146,21 @@ pub trait ProfileRepository: Send + Sync + 'static {
     fn revision(&self) -> Option<u64> {
         None
     }
+
+    /// A change feed: every create, content update (version moved) and
+    /// delete from now on, as [`ProfileEvent`](crate::ProfileEvent)s, in
+    /// commit order per profile, and `Resync` whenever events may have been
+    /// missed. The stream is complete from the moment this returns.
+    /// In-process stores can use [`ChangeBroadcast`](crate::ChangeBroadcast).
+    ///
+    /// # Errors
+    /// `UNSUPPORTED` (the default) when the store cannot see every change;
+    /// `STORAGE` when the feed cannot start.
+    async fn watch(&self) -> Result<crate::watch::ProfileEvents> {
+        Err(crate::Error::Unsupported(
+            "this profile store offers no change feed".to_owned(),
+        ))
+    }
 }
 
 /// Encodes a keyset cursor from the last name key of a page. Stores may use

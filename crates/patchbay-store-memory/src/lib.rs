@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    ChangeBroadcast, Dependent, Error, ListQuery, Page, Profile, ProfileEvent, ProfileEvents,
+    ProfileId, ProfileRepository, Result,
 };
 
 /// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
@@ -23,6 +24,8 @@ pub struct MemoryStore {
     state: RwLock<State>,
     /// Moved after each successful write, once the lock is released.
     revision: AtomicU64,
+    /// The change feed; sent to under the lock, so events follow write order.
+    feed: ChangeBroadcast,
 }
 
 #[derive(Debug, Default)]
@@ -48,8 +51,8 @@ impl MemoryStore {
 
     /// Runs a write under the lock, then moves the revision if it changed
     /// anything: a reader that sees the new revision also sees the change.
-    fn mutate<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let result = f(&mut self.write());
+    fn mutate<T>(&self, f: impl FnOnce(&mut State, &ChangeBroadcast) -> Result<T>) -> Result<T> {
+        let result = f(&mut self.write(), &self.feed);
         if result.is_ok() {
             self.revision.fetch_add(1, Ordering::AcqRel);
         }
@@ -65,7 +68,7 @@ fn not_found(id: &ProfileId) -> Error {
 impl ProfileRepository for MemoryStore {
     async fn create(&self, profile: &Profile) -> Result<()> {
         let key = name_key(&profile.name);
-        self.mutate(|s| {
+        self.mutate(|s, feed| {
             if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
                 return Err(Error::AlreadyExists {
                     name: profile.name.clone(),
@@ -73,6 +76,10 @@ impl ProfileRepository for MemoryStore {
             }
             s.by_name.insert(key, profile.id.clone());
             s.profiles.insert(profile.id.clone(), profile.clone());
+            feed.send(ProfileEvent::Created {
+                id: profile.id.clone(),
+                version: profile.version,
+            });
             Ok(())
         })
     }
@@ -133,7 +140,7 @@ impl ProfileRepository for MemoryStore {
     }
 
     async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
-        self.mutate(|s| {
+        self.mutate(|s, feed| {
             let current = s
                 .profiles
                 .get(&profile.id)
@@ -156,12 +163,19 @@ impl ProfileRepository for MemoryStore {
                 s.by_name.insert(new_key, profile.id.clone());
             }
             s.profiles.insert(profile.id.clone(), profile.clone());
+            // A reseal keeps the version: not a change of content.
+            if profile.version != expected_version {
+                feed.send(ProfileEvent::Updated {
+                    id: profile.id.clone(),
+                    version: profile.version,
+                });
+            }
             Ok(())
         })
     }
 
     async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.mutate(|s| {
+        self.mutate(|s, feed| {
             if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
                 return Err(Error::InUse {
                     id: id.to_string(),
@@ -171,12 +185,16 @@ impl ProfileRepository for MemoryStore {
             let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
             s.by_name.remove(&name_key(&profile.name));
             s.dependents.remove(id);
+            feed.send(ProfileEvent::Deleted {
+                id: id.clone(),
+                version: profile.version,
+            });
             Ok(())
         })
     }
 
     async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        self.mutate(|s| {
+        self.mutate(|s, _| {
             if !s.profiles.contains_key(id) {
                 return Err(not_found(id));
             }
@@ -189,7 +207,7 @@ impl ProfileRepository for MemoryStore {
     }
 
     async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
-        self.mutate(|s| {
+        self.mutate(|s, _| {
             if !s.profiles.contains_key(id) {
                 return Err(not_found(id));
             }
@@ -213,6 +231,11 @@ impl ProfileRepository for MemoryStore {
     /// Every write goes through this store, so the revision is always known.
     fn revision(&self) -> Option<u64> {
         Some(self.revision.load(Ordering::Acquire))
+    }
+
+    /// Every write goes through this store: the feed is complete.
+    async fn watch(&self) -> Result<ProfileEvents> {
+        Ok(self.feed.subscribe())
     }
 }
 

@@ -27,6 +27,7 @@
 mod config;
 mod error;
 mod migrate;
+mod notify;
 mod queries;
 mod repository;
 mod store;

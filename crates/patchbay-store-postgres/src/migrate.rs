@@ -11,11 +11,18 @@ use sqlx::{Executor, PgConnection, PgPool};
 use crate::error::storage;
 
 /// `(version, description, sql)`, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "profiles",
-    include_str!("../migrations/0001_profiles.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "profiles",
+        include_str!("../migrations/0001_profiles.sql"),
+    ),
+    (
+        2,
+        "change feed",
+        include_str!("../migrations/0002_change_feed.sql"),
+    ),
+];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
     version BIGINT NOT NULL PRIMARY KEY,

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    Dependent, Error, ListQuery, Page, Profile, ProfileEvents, ProfileId, ProfileRepository,
+    Result,
 };
 use sqlx::types::Json;
 
@@ -198,5 +199,11 @@ impl ProfileRepository for PostgresStore {
             return Err(not_found(id));
         }
         Ok(deps)
+    }
+
+    /// `LISTEN/NOTIFY`: writes from every replica, one pooled connection per
+    /// watcher while it reads.
+    async fn watch(&self) -> Result<ProfileEvents> {
+        self.listen().await
     }
 }

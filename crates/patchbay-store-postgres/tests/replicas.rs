@@ -55,7 +55,7 @@ async fn replicas_share_one_schema() {
     .fetch_one(replicas[0].pool())
     .await
     .expect("ledger");
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
     assert_eq!(replicas[0].migrate().await.expect("migrate again"), 0);
 
     // 30 creates of one name spread over the replicas: one wins.

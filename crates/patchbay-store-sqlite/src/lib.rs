@@ -25,6 +25,7 @@
 
 mod config;
 mod error;
+mod feed;
 mod file_lock;
 pub mod key_file;
 mod migrate;

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    Dependent, Error, ListQuery, Page, Profile, ProfileEvent, ProfileEvents, ProfileId,
+    ProfileRepository, Result,
 };
 
 use crate::error::{is_foreign_key_violation, is_unique_violation, storage};
@@ -19,8 +20,15 @@ fn not_found(id: &ProfileId) -> Error {
 #[async_trait]
 impl ProfileRepository for SqliteStore {
     async fn create(&self, p: &Profile) -> Result<()> {
+        let _gate = self.gate().await;
         let result = self.create_row(p).await;
         self.changed();
+        if result.is_ok() {
+            self.publish(|| ProfileEvent::Created {
+                id: p.id.clone(),
+                version: p.version,
+            });
+        }
         result
     }
 
@@ -74,14 +82,30 @@ impl ProfileRepository for SqliteStore {
     }
 
     async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
+        let _gate = self.gate().await;
         let result = self.update_row(p, expected_version).await;
         self.changed();
+        // A reseal keeps the version: not a change of content.
+        if result.is_ok() && p.version != expected_version {
+            self.publish(|| ProfileEvent::Updated {
+                id: p.id.clone(),
+                version: p.version,
+            });
+        }
         result
     }
 
     async fn delete(&self, id: &ProfileId) -> Result<()> {
+        let _gate = self.gate().await;
+        let version = self.version_before_delete(id).await?;
         let result = self.delete_row(id).await;
         self.changed();
+        if let (Ok(()), Some(version)) = (&result, version) {
+            self.publish(|| ProfileEvent::Deleted {
+                id: id.clone(),
+                version,
+            });
+        }
         result
     }
 
@@ -107,6 +131,17 @@ impl ProfileRepository for SqliteStore {
 
     fn revision(&self) -> Option<u64> {
         self.current_revision()
+    }
+
+    /// In-process, so only for an `exclusive` store (the only writer);
+    /// a shared file gets `UNSUPPORTED`: other processes' writes would be
+    /// missed silently.
+    async fn watch(&self) -> Result<ProfileEvents> {
+        self.subscribe().ok_or_else(|| {
+            Error::Unsupported(
+                "the sqlite store has a change feed only when opened exclusive".to_owned(),
+            )
+        })
     }
 }
 

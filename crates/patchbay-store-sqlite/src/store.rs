@@ -22,6 +22,8 @@ pub struct SqliteStore {
     _lock: Option<Arc<std::fs::File>>,
     /// `Some` when the database is this store's alone (`exclusive`).
     revision: Option<Arc<AtomicU64>>,
+    /// The change feed, also only when `exclusive`.
+    pub(crate) feed: Option<Arc<crate::feed::Feed>>,
 }
 
 impl SqliteStore {
@@ -66,6 +68,7 @@ impl SqliteStore {
             file,
             _lock: lock,
             revision: config.exclusive.then(|| Arc::new(AtomicU64::new(0))),
+            feed: config.exclusive.then(Default::default),
         };
         if config.migrate_on_open {
             store.migrate().await?;

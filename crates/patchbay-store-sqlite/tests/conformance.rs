@@ -54,6 +54,9 @@ mod delegate {
         async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
             self.store.dependents(id).await
         }
+        async fn watch(&self) -> Result<patchbay_core::ProfileEvents> {
+            self.store.watch().await
+        }
         fn revision(&self) -> Option<u64> {
             self.store.revision()
         }

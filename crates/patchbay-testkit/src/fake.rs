@@ -166,3 +166,8 @@ impl Connector for FakeConnector {
             .collect())
     }
 }
+
+/// Typed, kind-checked access from a resolved `fake` profile.
+impl patchbay_core::ConnectorConfig for FakeConfig {
+    const KIND: &'static str = "fake";
+}

@@ -7,6 +7,8 @@
 //!   ```ignore
 //!   patchbay_testkit::repository_suite!(async { MyStore::connect("…").await });
 //!   ```
+//! * [`watch`]: change-feed cases, part of [`repository_suite!`]; a store
+//!   without a feed passes them by answering `UNSUPPORTED`.
 //! * [`connector`]: cases every connector runs (schema validity, secrets
 //!   marked, a sentinel secret never leaks, deadline honoured, refused fast).
 //! * [`fake`]: a scripted connector for testing the service itself.
@@ -18,6 +20,7 @@ pub mod connector;
 pub mod fake;
 pub mod net;
 pub mod repository;
+pub mod watch;
 
 /// Generates one `#[tokio::test]` per repository conformance case.
 ///
@@ -45,6 +48,8 @@ macro_rules! repository_suite {
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds), create_races_rename($rounds / 4));
+        $crate::repository_suite!(@watch $make; watch_reports_writes);
+        $crate::repository_suite!(@watch_shared $make; watch_sees_every_update_in_order);
     };
     ($make:expr) => {
         $crate::repository_suite!($make, rounds = 200);
@@ -58,6 +63,25 @@ macro_rules! repository_suite {
             async fn $case() {
                 let Some(repo) = $make.await else { return };
                 $crate::repository::$case(&repo).await;
+            }
+        )+
+    };
+    (@watch $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                $crate::watch::$case(&repo).await;
+            }
+        )+
+    };
+    (@watch_shared $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
+                $crate::watch::$case(repo).await;
             }
         )+
     };

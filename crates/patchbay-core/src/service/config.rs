@@ -94,7 +94,7 @@ impl ProfileService {
 
     /// Resolves references and returns the config a connector sees, plus the
     /// secret values for scrubbing messages.
-    pub(super) async fn resolve(
+    pub(super) async fn resolve_secrets(
         &self,
         public: &Map<String, Value>,
         mut secrets: PlainSecrets,

@@ -3,6 +3,8 @@
 mod config;
 mod crud;
 mod probe;
+mod resolve;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +44,7 @@ struct Inner {
     probe_timeout: Duration,
     max_probe_timeout: Duration,
     probes: Semaphore,
+    on_secret_access: Option<resolve::AccessHook>,
 }
 
 impl std::fmt::Debug for ProfileService {
@@ -67,6 +70,7 @@ impl ProfileService {
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             max_probe_timeout: DEFAULT_MAX_PROBE_TIMEOUT,
             max_concurrent_probes: DEFAULT_MAX_CONCURRENT_PROBES,
+            on_secret_access: None,
         }
     }
 
@@ -94,6 +98,7 @@ pub struct ProfileServiceBuilder {
     probe_timeout: Duration,
     max_probe_timeout: Duration,
     max_concurrent_probes: usize,
+    on_secret_access: Option<resolve::AccessHook>,
 }
 
 impl ProfileServiceBuilder {
@@ -167,6 +172,7 @@ impl ProfileServiceBuilder {
                 probe_timeout: self.probe_timeout.min(max),
                 max_probe_timeout: max,
                 probes: Semaphore::new(self.max_concurrent_probes),
+                on_secret_access: self.on_secret_access,
             }),
         })
     }

@@ -62,6 +62,7 @@ impl ProfileService {
     ) -> Result<TestReport> {
         let profile = self.inner.repo.get(id).await?;
         let reg = self.inner.registry.get(&profile.connector)?;
+        self.audit(&profile, "test", "test");
         let secrets = self.open(&profile)?;
         let connector = &reg.connector;
         self.probe(
@@ -102,6 +103,7 @@ impl ProfileService {
                 )
             }));
         }
+        self.audit(&profile, "autocomplete", &query.kind);
         let secrets = self.open(&profile)?;
         let connector = &reg.connector;
         self.probe(reg, &profile.config, secrets, None, |config, deadline| async move {
@@ -130,7 +132,7 @@ impl ProfileService {
             .min(self.inner.max_probe_timeout);
         let deadline = start + budget;
         let kind = reg.connector.kind();
-        let (config, plain) = self.resolve(public, secrets).await?;
+        let (config, plain) = self.resolve_secrets(public, secrets).await?;
         let result = async {
             let endpoints = reg.connector.endpoints(&config)?;
             self.check_policy(&endpoints, deadline, budget).await?;

@@ -144,4 +144,7 @@ impl ProfileRepository for TestStore {
     fn revision(&self) -> Option<u64> {
         self.store.revision()
     }
+    async fn watch(&self) -> Result<patchbay_core::ProfileEvents> {
+        self.store.watch().await
+    }
 }

@@ -117,6 +117,12 @@ pub fn check(config: &MqttConfig) -> Vec<FieldError> {
     errors
 }
 
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<MqttConfig>()`.
+impl patchbay_core::ConnectorConfig for MqttConfig {
+    const KIND: &'static str = "mqtt";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,10 +155,4 @@ mod tests {
         assert_eq!(paths, ["/url", "/username", "/tls/ca_cert_pem"]);
         assert_eq!(c.client_id_prefix, "patchbay");
     }
-}
-
-/// Typed, kind-checked access from a resolved profile:
-/// `resolved.config::<MqttConfig>()`.
-impl patchbay_core::ConnectorConfig for MqttConfig {
-    const KIND: &'static str = "mqtt";
 }

@@ -139,6 +139,12 @@ pub fn check(config: &NatsConfig) -> Vec<FieldError> {
     errors
 }
 
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<NatsConfig>()`.
+impl patchbay_core::ConnectorConfig for NatsConfig {
+    const KIND: &'static str = "nats";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,10 +175,4 @@ mod tests {
             ["/servers/0", "/token", "/password", "/tls/ca_cert_pem"]
         );
     }
-}
-
-/// Typed, kind-checked access from a resolved profile:
-/// `resolved.config::<NatsConfig>()`.
-impl patchbay_core::ConnectorConfig for NatsConfig {
-    const KIND: &'static str = "nats";
 }

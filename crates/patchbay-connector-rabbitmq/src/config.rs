@@ -97,6 +97,12 @@ pub fn check(config: &RabbitMqConfig) -> Vec<FieldError> {
     errors
 }
 
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<RabbitMqConfig>()`.
+impl patchbay_core::ConnectorConfig for RabbitMqConfig {
+    const KIND: &'static str = "rabbitmq";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,10 +132,4 @@ mod tests {
         let c = parse(json!({ "host": "bad host", "username": "u" }));
         assert_eq!(check(&c).len(), 1);
     }
-}
-
-/// Typed, kind-checked access from a resolved profile:
-/// `resolved.config::<RabbitMqConfig>()`.
-impl patchbay_core::ConnectorConfig for RabbitMqConfig {
-    const KIND: &'static str = "rabbitmq";
 }

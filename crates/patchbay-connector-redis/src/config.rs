@@ -121,6 +121,12 @@ pub fn check(config: &RedisConfig) -> Vec<FieldError> {
     errors
 }
 
+/// Typed, kind-checked access from a resolved profile:
+/// `resolved.config::<RedisConfig>()`.
+impl patchbay_core::ConnectorConfig for RedisConfig {
+    const KIND: &'static str = "redis";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,10 +172,4 @@ mod tests {
         );
         assert!(r.is_err());
     }
-}
-
-/// Typed, kind-checked access from a resolved profile:
-/// `resolved.config::<RedisConfig>()`.
-impl patchbay_core::ConnectorConfig for RedisConfig {
-    const KIND: &'static str = "redis";
 }

@@ -221,7 +221,9 @@ impl ResolvedProfile {
                 "/connector",
                 format!(
                     "profile {} is a {} profile, not {}",
-                    self.name, self.connector, T::KIND
+                    self.name,
+                    self.connector,
+                    T::KIND
                 ),
             ));
         }
@@ -234,7 +236,10 @@ impl ResolvedProfile {
     pub fn resolved_config(&self) -> ResolvedConfig {
         let mut full = self.public.clone();
         for (field, value) in &self.secrets {
-            full.insert(field.clone(), Value::String(value.expose_secret().to_owned()));
+            full.insert(
+                field.clone(),
+                Value::String(value.expose_secret().to_owned()),
+            );
         }
         ResolvedConfig::new(Value::Object(full))
     }

@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileEvents, ProfileId, ProfileRepository,
-    Result,
+    Dependent, Error, ListQuery, Page, Profile, ProfileEvents, ProfileId, ProfileRepository, Result,
 };
 use sqlx::types::Json;
 

@@ -130,7 +130,12 @@ async fn a_thousand_writes_from_another_process_arrive_in_order() {
     // One statement per line: psql commits each on its own.
     let table = format!("\"{}\".profiles", a.store.schema());
     let script: String = (0..WRITES)
-        .map(|_| format!("UPDATE {table} SET version = version + 1 WHERE id = '{}';\n", p.id))
+        .map(|_| {
+            format!(
+                "UPDATE {table} SET version = version + 1 WHERE id = '{}';\n",
+                p.id
+            )
+        })
         .collect();
     let mut child = tokio::process::Command::new("psql")
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &common::url()])

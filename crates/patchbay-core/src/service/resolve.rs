@@ -14,8 +14,8 @@ use crate::connector::ResolvedConfig;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::profile::{merge_patch, Profile};
 use crate::registry::Registered;
-use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretAccess};
 use crate::resolved::ProfileRef;
+use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretAccess};
 use crate::secret::SecretRef;
 
 /// The audit hook's type.
@@ -66,10 +66,12 @@ impl ProfileService {
                 ProfileRef::Name(name) => self.inner.repo.get_by_name(name).await,
             }
         };
-        let profile = timeout_at(deadline, read).await.map_err(|_| Error::Storage {
-            message: format!("the store did not answer within {} ms", budget.as_millis()),
-            source: None,
-        })??;
+        let profile = timeout_at(deadline, read)
+            .await
+            .map_err(|_| Error::Storage {
+                message: format!("the store did not answer within {} ms", budget.as_millis()),
+                source: None,
+            })??;
         if let Some(expected) = req.version.filter(|v| *v != profile.version) {
             return Err(Error::VersionConflict {
                 id: profile.id.to_string(),
@@ -161,9 +163,13 @@ impl ProfileService {
         }
         let kind_of = |path: &str| {
             let field = path.strip_prefix("/config/").unwrap_or(path);
-            schemes.get(field).cloned().unwrap_or_else(|| "reference".into())
+            schemes
+                .get(field)
+                .cloned()
+                .unwrap_or_else(|| "reference".into())
         };
-        let resolved = match timeout_at(deadline, self.resolve_secrets(&Map::new(), secrets)).await {
+        let resolved = match timeout_at(deadline, self.resolve_secrets(&Map::new(), secrets)).await
+        {
             Ok(Ok((config, _))) => config,
             Ok(Err(Error::Validation(ValidationErrors(errors)))) => {
                 let first = errors.into_iter().next().unwrap_or_else(|| {
@@ -246,7 +252,10 @@ impl ProfileService {
             let before = endpoints(public)?;
             for (key, value) in &patch {
                 let mut one = Value::Object(public.clone());
-                merge_patch(&mut one, &Value::Object(Map::from_iter([(key.clone(), value.clone())])));
+                merge_patch(
+                    &mut one,
+                    &Value::Object(Map::from_iter([(key.clone(), value.clone())])),
+                );
                 let moved = match one {
                     Value::Object(m) => !endpoints(&m).is_ok_and(|e| e == before),
                     _ => true,
@@ -260,7 +269,9 @@ impl ProfileService {
             }
         }
         ValidationErrors(errors).into_result()?;
-        report.iter_mut().for_each(|o| o.path.insert_str(0, "/config"));
+        report
+            .iter_mut()
+            .for_each(|o| o.path.insert_str(0, "/config"));
         Ok((merged, report))
     }
 }
@@ -277,7 +288,12 @@ fn secret_map(config: &ResolvedConfig) -> BTreeMap<String, SecretString> {
 }
 
 /// Leaf-level report of what `patch` does to `base`, paths relative to it.
-fn diff(base: Option<&Map<String, Value>>, patch: &Map<String, Value>, at: &str, out: &mut Vec<Override>) {
+fn diff(
+    base: Option<&Map<String, Value>>,
+    patch: &Map<String, Value>,
+    at: &str,
+    out: &mut Vec<Override>,
+) {
     for (key, value) in patch {
         let path = format!("{at}/{}", escape(key));
         let old = base.and_then(|b| b.get(key));

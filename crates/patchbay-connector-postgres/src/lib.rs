@@ -43,6 +43,11 @@ impl Connector for PostgresConnector {
         "postgres"
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        SqlConfig::ENDPOINT_FIELDS
+    }
+
     fn description(&self) -> &'static str {
         "PostgreSQL database server"
     }

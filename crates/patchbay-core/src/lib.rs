@@ -7,13 +7,16 @@
 
 pub mod connector;
 pub mod error;
+pub mod input;
 pub mod policy;
 pub mod profile;
 pub mod registry;
 pub mod repository;
+mod resolved;
 pub mod schema;
 pub mod seal;
 pub mod secret;
+pub mod secret_access;
 mod service;
 
 pub use connector::{
@@ -25,7 +28,8 @@ pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
 pub use seal::{Key, Keyring, Sealer};
-pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
+pub use secret::{Secret, SecretRef, SecretResolver};
+pub use secret_access::{EnvFileResolver, SecretAccess};
 pub use service::{
     ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES,
     DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,

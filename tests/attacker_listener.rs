@@ -45,7 +45,10 @@ impl Trap {
                             break;
                         }
                         record.lock().unwrap().extend_from_slice(&buf[..n]);
-                        let commands = buf[..n].split(|b| *b == b'\n').filter(|l| l.first() == Some(&b'*')).count();
+                        let commands = buf[..n]
+                            .split(|b| *b == b'\n')
+                            .filter(|l| l.first() == Some(&b'*'))
+                            .count();
                         let reply = "+OK\r\n".repeat(commands.max(1));
                         if socket.write_all(reply.as_bytes()).await.is_err() {
                             break;
@@ -132,7 +135,11 @@ async fn server_files_and_variables_never_reach_the_callers_host() {
     trap.assert_untouched();
     // Files allowed in the key's own directory: the key file stays forbidden.
     let svc = builder()
-        .secret_access(SecretAccess::none().allow_dir(dir.path()).forbid_path(&key_file))
+        .secret_access(
+            SecretAccess::none()
+                .allow_dir(dir.path())
+                .forbid_path(&key_file),
+        )
         .build()
         .unwrap();
     let new = redis("trap", &trap.address(), &references[0]);

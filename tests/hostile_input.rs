@@ -20,7 +20,10 @@ const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 fn paths(err: Error) -> Vec<String> {
     match err {
         Error::Validation(v) => v.0.into_iter().map(|e| e.path).collect(),
-        other => panic!("expected VALIDATION_FAILED, got {} ({other:?})", other.code()),
+        other => panic!(
+            "expected VALIDATION_FAILED, got {} ({other:?})",
+            other.code()
+        ),
     }
 }
 
@@ -122,13 +125,22 @@ async fn refuses_control_characters(repo: Arc<dyn ProfileRepository>) {
     );
 
     let bad = Dependent::new("table\0", "t1");
-    assert_eq!(paths(svc.attach(&ok.id, &bad).await.unwrap_err()), ["/kind"]);
-    assert_eq!(paths(svc.detach(&ok.id, &bad).await.unwrap_err()), ["/kind"]);
+    assert_eq!(
+        paths(svc.attach(&ok.id, &bad).await.unwrap_err()),
+        ["/kind"]
+    );
+    assert_eq!(
+        paths(svc.detach(&ok.id, &bad).await.unwrap_err()),
+        ["/kind"]
+    );
 
     // Nothing was stored by any of it.
     let stored = svc.get(&ok.id).await.unwrap();
     assert_eq!(stored.version, 1);
-    assert_eq!(svc.list(&ListQuery::default()).await.unwrap().items.len(), 1);
+    assert_eq!(
+        svc.list(&ListQuery::default()).await.unwrap().items.len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -140,7 +152,9 @@ async fn memory_store() {
 async fn sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("hostile.db").display());
-    let store = patchbay_store_sqlite::SqliteStore::open(&url).await.unwrap();
+    let store = patchbay_store_sqlite::SqliteStore::open(&url)
+        .await
+        .unwrap();
     refuses_control_characters(Arc::new(store)).await;
 }
 

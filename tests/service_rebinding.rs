@@ -59,7 +59,10 @@ async fn moving_with_the_secret_given_again_or_removed_is_allowed() {
     assert_eq!(moved.secret_fields(), ["password"]);
     // Dropping the secret while moving sends nothing old anywhere.
     let moved = svc
-        .update(&p.id, patch(json!({ "host": "127.0.0.3", "password": null })))
+        .update(
+            &p.id,
+            patch(json!({ "host": "127.0.0.3", "password": null })),
+        )
         .await
         .unwrap();
     assert!(moved.secret_fields().is_empty());

@@ -58,7 +58,12 @@ async fn references_the_host_has_not_allowed_are_never_stored() {
             .unwrap_err();
         assert_eq!(err.code(), "VALIDATION_FAILED", "{value}");
     }
-    assert!(svc.list(&Default::default()).await.unwrap().items.is_empty());
+    assert!(svc
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     // The default service allows no reference at all.
     let (default, _) = common::service();
     let errors = field_errors(
@@ -169,9 +174,15 @@ async fn a_resolver_that_never_answers_is_cut_off_at_the_deadline() {
     let Error::SecretUnavailable { field, kind, .. } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!((field.as_str(), kind.as_str()), ("/config/password", "gate"));
+    assert_eq!(
+        (field.as_str(), kind.as_str()),
+        ("/config/password", "gate")
+    );
     assert!(elapsed >= budget, "not before the deadline: {elapsed:?}");
-    assert!(elapsed < budget * 4, "answered near the deadline: {elapsed:?}");
+    assert!(
+        elapsed < budget * 4,
+        "answered near the deadline: {elapsed:?}"
+    );
     assert_eq!(
         fake.calls.started.load(Ordering::SeqCst),
         1,
@@ -208,7 +219,11 @@ async fn fifo_and_dev_zero_references_answer_within_the_deadline() {
         );
         listed.unwrap();
         let err = probe.unwrap_err();
-        assert!(started.elapsed() < budget, "{name}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < budget,
+            "{name}: {:?}",
+            started.elapsed()
+        );
         assert_eq!(err.code(), "SECRET_UNAVAILABLE", "{name}: {err:?}");
         assert!(err.details()["kind"] == "file", "{}", err.details());
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use common::{builder, new_profile, ok_config};
 use patchbay::secrecy::ExposeSecret;
 use patchbay::testkit::fake::FakeConnector;
-use patchbay::{Error, FailureReason, Keyring, ProfileUpdate, SecretAccess, Sealer};
+use patchbay::{Error, FailureReason, Keyring, ProfileUpdate, Sealer, SecretAccess};
 use serde_json::json;
 
 const SENTINEL: &str = "S3NTINEL-7f1c9e";
@@ -220,7 +220,10 @@ async fn unresolvable_reference_names_the_field_and_kind() {
         panic!()
     };
     assert_eq!((field.as_str(), kind.as_str()), ("/config/password", "env"));
-    assert!(message.contains("not an allowed environment variable that is set"), "{message}");
+    assert!(
+        message.contains("not an allowed environment variable that is set"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -146,7 +146,9 @@ fn secret_access(args: &Args) -> Result<SecretAccess, Box<dyn std::error::Error>
     let mut access = SecretAccess::none().forbid_env("PATCHBAY_DATABASE_URL");
     for prefix in &args.secret_env_prefix {
         if prefix.is_empty() {
-            return Err("--secret-env-prefix must not be empty (it would allow every variable)".into());
+            return Err(
+                "--secret-env-prefix must not be empty (it would allow every variable)".into(),
+            );
         }
         access = access.allow_env_prefix(prefix);
     }

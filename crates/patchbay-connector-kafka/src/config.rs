@@ -245,8 +245,7 @@ mod tests {
 
     fn config(brokers: usize) -> KafkaConfig {
         let list: Vec<String> = (0..brokers).map(|i| format!("b{i}:9092")).collect();
-        serde_json::from_value(serde_json::json!({ "bootstrap_servers": list.join(",") }))
-            .unwrap()
+        serde_json::from_value(serde_json::json!({ "bootstrap_servers": list.join(",") })).unwrap()
     }
 
     #[test]

@@ -139,7 +139,10 @@ impl SecretAccess {
         let allowed = well_formed
             && !self.env_forbidden.iter().any(|f| f == name)
             && (self.env_names.iter().any(|n| n == name)
-                || self.env_prefixes.iter().any(|p| name.starts_with(p.as_str())));
+                || self
+                    .env_prefixes
+                    .iter()
+                    .any(|p| name.starts_with(p.as_str())));
         if allowed {
             Ok(())
         } else {
@@ -161,7 +164,7 @@ impl SecretAccess {
                 .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
         if !plain {
             return Err(ResolveError(
-                "a file reference must be an absolute path without '.' or '..'".into(),
+                "a file reference must be an absolute path without '..'".into(),
             ));
         }
         if !self.dirs.iter().any(|d| path.starts_with(d)) {
@@ -183,9 +186,10 @@ impl SecretAccess {
             .iter()
             .filter_map(|d| d.canonicalize().ok())
             .any(|d| real.starts_with(d));
-        let forbidden = self.forbidden.iter().any(|f| {
-            real.starts_with(f) || f.canonicalize().is_ok_and(|f| real.starts_with(f))
-        });
+        let forbidden = self
+            .forbidden
+            .iter()
+            .any(|f| real.starts_with(f) || f.canonicalize().is_ok_and(|f| real.starts_with(f)));
         if !inside || forbidden {
             return Err(unavailable());
         }

@@ -9,7 +9,9 @@ use patchbay_core::secrecy::ExposeSecret;
 use patchbay_core::{EnvFileResolver, SecretAccess, SecretRef, SecretResolver};
 
 fn reference(text: &str) -> SecretRef {
-    SecretRef::parse(text).expect("a reference").expect("well formed")
+    SecretRef::parse(text)
+        .expect("a reference")
+        .expect("well formed")
 }
 
 fn file_ref(path: &Path) -> SecretRef {
@@ -57,7 +59,12 @@ async fn env_names_by_prefix_or_list_never_forbidden_ones() {
         resolver.permits(&r).unwrap();
         assert_eq!(resolve(&resolver, &r).await.unwrap(), value);
     }
-    for name in ["PBTEST_OK_KEY", "PBTEST_OTHER", "PBTEST_OK_A=B", "pbtest_ok_one"] {
+    for name in [
+        "PBTEST_OK_KEY",
+        "PBTEST_OTHER",
+        "PBTEST_OK_A=B",
+        "pbtest_ok_one",
+    ] {
         let r = reference(&format!("{{{{ env:{name} }}}}"));
         assert!(resolver.permits(&r).is_err(), "{name}");
         let why = resolve(&resolver, &r).await.unwrap_err();
@@ -102,13 +109,16 @@ async fn paths_are_judged_by_text_when_saved() {
     let d = dir.path().display();
     for text in [
         format!("{{{{ file:{d}/../etc/passwd }}}}"),
-        format!("{{{{ file:{d}/./pw }}}}"),
+        format!("{{{{ file:{d}/sub/../../etc/passwd }}}}"),
         "{{ file:relative/pw }}".to_owned(),
         "{{ file:/etc/passwd }}".to_owned(),
         "{{ file:/proc/self/environ }}".to_owned(),
     ] {
         assert!(resolver.permits(&reference(&text)).is_err(), "{text}");
-        assert!(resolve(&resolver, &reference(&text)).await.is_err(), "{text}");
+        assert!(
+            resolve(&resolver, &reference(&text)).await.is_err(),
+            "{text}"
+        );
     }
 }
 
@@ -151,7 +161,9 @@ async fn every_unusable_file_gets_the_same_answer_within_the_deadline() {
         "a-directory",
     ] {
         let r = file_ref(&p.join(name));
-        resolver.permits(&r).unwrap_or_else(|e| panic!("{name}: {e}"));
+        resolver
+            .permits(&r)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let why = resolve(&resolver, &r).await.unwrap_err();
         for value in ["outside-secret", "the-sealing-key", "database"] {
             assert!(!why.contains(value), "{name}: {why}");
@@ -167,8 +179,11 @@ async fn files_are_bounded_in_size() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("big"), "x".repeat(101)).unwrap();
     std::fs::write(dir.path().join("fits"), "y".repeat(100)).unwrap();
-    let resolver =
-        EnvFileResolver::new(SecretAccess::none().allow_dir(dir.path()).max_file_bytes(100));
+    let resolver = EnvFileResolver::new(
+        SecretAccess::none()
+            .allow_dir(dir.path())
+            .max_file_bytes(100),
+    );
     let why = resolve(&resolver, &file_ref(&dir.path().join("big")))
         .await
         .unwrap_err();

@@ -3,9 +3,9 @@
 use time::OffsetDateTime;
 
 use super::config::{check_description, rebinding_errors};
-use crate::input::check_line;
 use super::ProfileService;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::input::check_line;
 use crate::profile::{merge_patch, validate_name, NewProfile, Profile, ProfileId, ProfileUpdate};
 use crate::registry::ConnectorInfo;
 use crate::repository::{Dependent, ListQuery, Page, MAX_PAGE_SIZE};

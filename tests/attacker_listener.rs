@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use patchbay::connectors::redis::RedisConnector;
 use patchbay::memory::MemoryStore;
 use patchbay::{NewProfile, ProfileService, ProfileServiceBuilder, ProfileUpdate, SecretAccess};
+use patchbay_connector_redis::RedisConnector;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

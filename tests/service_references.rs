@@ -212,11 +212,9 @@ async fn fifo_and_dev_zero_references_answer_within_the_deadline() {
             .create(new_profile(name, ok_config(&reference)))
             .await
             .unwrap();
+        let all = patchbay::ListQuery::default();
         let started = Instant::now();
-        let (probe, listed) = tokio::join!(
-            svc.test_profile(&p.id, Some(budget)),
-            svc.list(&Default::default())
-        );
+        let (probe, listed) = tokio::join!(svc.test_profile(&p.id, Some(budget)), svc.list(&all));
         listed.unwrap();
         let err = probe.unwrap_err();
         assert!(

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use common::{builder, new_profile, ok_config};
 use patchbay::secrecy::ExposeSecret;
 use patchbay::testkit::fake::FakeConnector;
-use patchbay::{Error, FailureReason, Keyring, ProfileUpdate, Sealer};
+use patchbay::{Error, FailureReason, Keyring, ProfileUpdate, Sealer, SecretAccess};
 use serde_json::json;
 
 const SENTINEL: &str = "S3NTINEL-7f1c9e";
@@ -153,9 +153,19 @@ async fn update_keeps_omitted_secret_and_null_removes_it() {
 
 #[tokio::test]
 async fn env_and_file_references_resolve_only_at_probe_time() {
-    let (svc, keyring) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Keyring::ephemeral();
+    let svc = builder(&FakeConnector::default())
+        .sealer(keyring.clone())
+        .secret_access(
+            SecretAccess::none()
+                .allow_env("PATCHBAY_TEST_REF_PW")
+                .allow_dir(dir.path()),
+        )
+        .build()
+        .unwrap();
     std::env::set_var("PATCHBAY_TEST_REF_PW", "resolved-from-env");
-    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let mut file = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
     writeln!(file, "resolved-from-file").unwrap();
     let file_ref = format!("{{{{ file:{} }}}}", file.path().display());
     for (name, reference) in [
@@ -187,8 +197,11 @@ async fn env_and_file_references_resolve_only_at_probe_time() {
 }
 
 #[tokio::test]
-async fn unresolvable_reference_names_the_field() {
-    let (svc, _) = setup();
+async fn unresolvable_reference_names_the_field_and_kind() {
+    let svc = builder(&FakeConnector::default())
+        .secret_access(SecretAccess::none().allow_env_prefix("PATCHBAY_TEST_UNSET_"))
+        .build()
+        .unwrap();
     let p = svc
         .create(new_profile(
             "missing-env",
@@ -196,18 +209,21 @@ async fn unresolvable_reference_names_the_field() {
         ))
         .await
         .unwrap();
-    match svc.test_profile(&p.id, None).await.unwrap_err() {
-        Error::Validation(v) => {
-            assert_eq!(v.0[0].path, "/config/password");
-            assert!(
-                v.0[0]
-                    .message
-                    .contains("PATCHBAY_TEST_UNSET_VAR is not set"),
-                "{v}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    let err = svc.test_profile(&p.id, None).await.unwrap_err();
+    assert_eq!(err.code(), "SECRET_UNAVAILABLE");
+    let Error::SecretUnavailable {
+        field,
+        kind,
+        message,
+    } = err
+    else {
+        panic!()
+    };
+    assert_eq!((field.as_str(), kind.as_str()), ("/config/password", "env"));
+    assert!(
+        message.contains("not an allowed environment variable that is set"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

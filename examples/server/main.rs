@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use patchbay::{NetworkPolicy, ProfileService};
+use patchbay::{NetworkPolicy, ProfileService, SecretAccess};
 use tracing_subscriber::EnvFilter;
 
 /// Serves the connection-profiles API under /api/v1.
@@ -47,6 +47,21 @@ struct Args {
     /// refused before any DNS query. Default: any name.
     #[arg(long, env = "PATCHBAY_PROBE_ALLOW_HOST", value_delimiter = ',')]
     probe_allow_host: Vec<String>,
+    /// Let profiles reference environment variables whose name starts with
+    /// this prefix, as `{{ env:NAME }}` (repeatable). Default: none. The
+    /// server resolves a reference only for a probe and sends the value to
+    /// the host the profile names, so allow only variables meant for that.
+    #[arg(long, value_name = "PREFIX")]
+    secret_env_prefix: Vec<String>,
+    /// Let profiles reference this environment variable (repeatable).
+    #[arg(long, value_name = "NAME")]
+    secret_env: Vec<String>,
+    /// Let profiles reference regular files under this directory, as
+    /// `{{ file:/path }}` (repeatable; symlinks are followed and judged where
+    /// they lead). Default: none. The key file and the database are always
+    /// refused.
+    #[arg(long, value_name = "DIR")]
+    secret_dir: Vec<PathBuf>,
     /// Bytes of rendered GET bodies reused until the next write (0: off).
     /// Only for stores that see every write: SQLite here, and `memory:`.
     #[arg(long, env = "PATCHBAY_RESPONSE_CACHE_BYTES", default_value_t = patchbay_http::DEFAULT_RESPONSE_CACHE_BYTES)]
@@ -91,6 +106,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let service = ProfileService::builder(repo)
         .sealer(keyring)
         .network_policy(policy)
+        .secret_access(secret_access(&args)?)
         .connector(patchbay_connector_kafka::KafkaConnector)
         .connector(patchbay_connector_postgres::PostgresConnector)
         .connector(patchbay_connector_mysql::MySqlConnector)
@@ -122,4 +138,50 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What `{{ env: }}` / `{{ file: }}` references may read: what the options
+/// allow, minus the sealing key, the database and the database URL.
+fn secret_access(args: &Args) -> Result<SecretAccess, Box<dyn std::error::Error>> {
+    let mut access = SecretAccess::none().forbid_env("PATCHBAY_DATABASE_URL");
+    for prefix in &args.secret_env_prefix {
+        if prefix.is_empty() {
+            return Err(
+                "--secret-env-prefix must not be empty (it would allow every variable)".into(),
+            );
+        }
+        access = access.allow_env_prefix(prefix);
+    }
+    for name in &args.secret_env {
+        access = access.allow_env(name);
+    }
+    for dir in &args.secret_dir {
+        access = access.allow_dir(std::path::absolute(dir)?);
+    }
+    let database = args
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| args.database_url.strip_prefix("sqlite:"))
+        .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)));
+    let mut protected: Vec<PathBuf> = args.key_file.iter().cloned().collect();
+    protected.push(PathBuf::from("patchbay.key"));
+    if let Some(db) = database {
+        for suffix in ["", "-wal", "-shm", "-journal", ".key", ".lock"] {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            protected.push(name.into());
+        }
+    }
+    for path in protected {
+        access = access.forbid_path(std::path::absolute(&path)?);
+    }
+    if access.allows_env() || access.allows_files() {
+        tracing::warn!(
+            env_prefixes = ?args.secret_env_prefix,
+            env = ?args.secret_env,
+            dirs = ?args.secret_dir,
+            "secret references enabled: profiles may send these values to the hosts they name"
+        );
+    }
+    Ok(access)
 }

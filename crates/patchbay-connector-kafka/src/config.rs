@@ -72,6 +72,19 @@ impl SaslMechanism {
     }
 }
 
+/// Most entries a bootstrap list may have.
+pub const MAX_BOOTSTRAP_SERVERS: usize = 32;
+
+/// The fields that decide where the SASL password goes and how the brokers
+/// are verified (`properties` holds TLS verification and DNS switches).
+pub const ENDPOINT_FIELDS: &[&str] = &[
+    "bootstrap_servers",
+    "security_protocol",
+    "sasl_mechanism",
+    "ssl_ca_pem",
+    "properties",
+];
+
 /// Config of a `kafka` profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +156,13 @@ impl KafkaConfig {
     /// `Validation` naming the first bad entry.
     pub fn endpoints(&self) -> Result<Vec<Endpoint>> {
         let mut out: Vec<Endpoint> = Vec::new();
+        // Each entry is a DNS lookup and a policy check per probe: bounded.
+        if self.bootstrap_servers.split(',').count() > MAX_BOOTSTRAP_SERVERS {
+            return Err(Error::invalid(
+                "/bootstrap_servers",
+                format!("must list at most {MAX_BOOTSTRAP_SERVERS} brokers"),
+            ));
+        }
         for entry in self.bootstrap_servers.split(',') {
             let ep = Endpoint::parse(entry, None).ok_or_else(|| {
                 Error::invalid(
@@ -265,4 +285,23 @@ impl KafkaConfig {
 /// `resolved.config::<KafkaConfig>()`.
 impl patchbay_core::ConnectorConfig for KafkaConfig {
     const KIND: &'static str = "kafka";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(brokers: usize) -> KafkaConfig {
+        let list: Vec<String> = (0..brokers).map(|i| format!("b{i}:9092")).collect();
+        serde_json::from_value(serde_json::json!({ "bootstrap_servers": list.join(",") })).unwrap()
+    }
+
+    #[test]
+    fn bootstrap_lists_are_capped() {
+        assert_eq!(config(MAX_BOOTSTRAP_SERVERS).endpoints().unwrap().len(), 32);
+        let problems = config(MAX_BOOTSTRAP_SERVERS + 1).problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "/bootstrap_servers");
+        assert!(problems[0].message.contains("at most 32"));
+    }
 }

@@ -27,7 +27,9 @@ use patchbay_core::{
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
-pub use config::{KafkaConfig, SaslMechanism, SecurityProtocol};
+pub use config::{
+    KafkaConfig, SaslMechanism, SecurityProtocol, ENDPOINT_FIELDS, MAX_BOOTSTRAP_SERVERS,
+};
 pub use properties::ALLOWED_PROPERTIES;
 /// The `rdkafka` this connector is built with, for hosts and benchmarks that
 /// need the same librdkafka.
@@ -53,6 +55,11 @@ fn millis(d: std::time::Duration) -> u64 {
 impl Connector for KafkaConnector {
     fn kind(&self) -> &'static str {
         <KafkaConfig as patchbay_core::ConnectorConfig>::KIND
+    }
+
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        ENDPOINT_FIELDS
     }
 
     fn description(&self) -> &'static str {

@@ -38,6 +38,11 @@ impl Connector for MqttConnector {
         <MqttConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        &["url", "tls"]
+    }
+
     fn description(&self) -> &'static str {
         "An MQTT 3.1.1 broker such as Mosquitto"
     }

@@ -40,6 +40,11 @@ impl Connector for NatsConnector {
         <NatsConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        &["servers", "tls"]
+    }
+
     fn description(&self) -> &'static str {
         "NATS, with JetStream streams and subjects"
     }

@@ -45,6 +45,11 @@ impl Connector for PostgresConnector {
         <PostgresConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        SqlConfig::ENDPOINT_FIELDS
+    }
+
     fn description(&self) -> &'static str {
         "PostgreSQL database server"
     }

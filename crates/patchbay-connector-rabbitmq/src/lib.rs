@@ -40,6 +40,11 @@ impl Connector for RabbitMqConnector {
         <RabbitMqConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        &["host", "port", "tls"]
+    }
+
     fn description(&self) -> &'static str {
         "RabbitMQ or another AMQP 0-9-1 broker"
     }

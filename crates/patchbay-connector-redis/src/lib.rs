@@ -41,6 +41,11 @@ impl Connector for RedisConnector {
         <RedisConfig as patchbay_core::ConnectorConfig>::KIND
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        &["mode", "addresses", "tls"]
+    }
+
     fn description(&self) -> &'static str {
         "Redis or Valkey, standalone or cluster"
     }

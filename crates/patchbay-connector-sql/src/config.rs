@@ -71,6 +71,11 @@ fn no_password() -> Secret {
 }
 
 impl SqlConfig {
+    /// The fields that decide where the password goes (see
+    /// `Connector::endpoint_fields`).
+    pub const ENDPOINT_FIELDS: &'static [&'static str] =
+        &["host", "port", "tls_mode", "ca_certificate"];
+
     /// The JSON Schema of this config, with `port`'s default filled in.
     pub fn schema(default_port: u16) -> Value {
         let mut schema = patchbay_core::schema::schema_for::<SqlConfig>();

@@ -3,18 +3,20 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
-use zeroize::Zeroize;
 
 use crate::error::{Error, FieldError, Result};
+pub use crate::resolved_config::ResolvedConfig;
 
 /// Default number of suggestions when the caller gives no limit.
 pub const DEFAULT_SUGGESTION_LIMIT: usize = 100;
 /// Most suggestions ever returned.
 pub const MAX_SUGGESTION_LIMIT: usize = 1000;
+
+/// [`Connector::endpoint_fields`] meaning "every non-secret field".
+pub const ALL_FIELDS: &[&str] = &["*"];
 
 /// A system patchbay can connect to (Kafka, Postgres…).
 ///
@@ -53,6 +55,16 @@ pub trait Connector: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The top-level config fields that decide where this connector's
+    /// secrets are sent: hosts, ports, address lists, TLS mode, CA,
+    /// verification switches. A change to any of them must come with the
+    /// secrets entered again, or the service refuses it (a stored password
+    /// never follows a profile to a new host). The default, [`ALL_FIELDS`],
+    /// treats every non-secret field so; connectors narrow it.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        ALL_FIELDS
+    }
+
     /// The network endpoints a probe with this config would contact. The
     /// service resolves them and checks the network policy before any probe.
     ///
@@ -60,7 +72,9 @@ pub trait Connector: Send + Sync + 'static {
     /// `Validation` when the config names no usable endpoint.
     fn endpoints(&self, config: &ResolvedConfig) -> Result<Vec<Endpoint>>;
 
-    /// Connects, authenticates, asks something real, disconnects.
+    /// Connects, authenticates, asks something real, disconnects. Connect
+    /// to [`ResolvedConfig::checked_addrs`] where the client allows it: those
+    /// are the addresses the network policy checked.
     ///
     /// # Errors
     /// `ConnectionFailed` with a classified [`FailureReason`](crate::FailureReason).
@@ -141,54 +155,6 @@ impl fmt::Display for Endpoint {
         } else {
             write!(f, "{}:{}", self.host, self.port)
         }
-    }
-}
-
-/// A config with secrets decrypted and references resolved, as a connector
-/// needs it. `Debug` shows nothing; strings are zeroized on drop.
-pub struct ResolvedConfig {
-    value: Value,
-}
-
-impl ResolvedConfig {
-    /// Wraps a resolved config.
-    pub fn new(value: Value) -> Self {
-        Self { value }
-    }
-
-    /// Deserializes into a connector's typed config (whose secret fields
-    /// should be `secrecy::SecretString`).
-    ///
-    /// # Errors
-    /// `Validation` when the config does not fit `T`.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
-        T::deserialize(&self.value).map_err(|e| Error::invalid("/config", e.to_string()))
-    }
-
-    /// The raw JSON. Handle with care: it holds secrets.
-    pub fn expose(&self) -> &Value {
-        &self.value
-    }
-}
-
-impl fmt::Debug for ResolvedConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ResolvedConfig(<redacted>)")
-    }
-}
-
-impl Drop for ResolvedConfig {
-    fn drop(&mut self) {
-        zeroize_value(&mut self.value);
-    }
-}
-
-fn zeroize_value(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(zeroize_value),
-        Value::Object(map) => map.values_mut().for_each(zeroize_value),
-        _ => {}
     }
 }
 

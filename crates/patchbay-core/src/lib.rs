@@ -7,15 +7,18 @@
 
 pub mod connector;
 pub mod error;
+pub mod input;
 pub mod policy;
 pub mod profile;
 pub mod registry;
 pub mod repository;
 pub mod resolved;
+mod resolved_config;
 pub mod schema;
 pub mod scrub;
 pub mod seal;
 pub mod secret;
+pub mod secret_access;
 mod service;
 pub mod watch;
 
@@ -29,10 +32,11 @@ pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
 pub use resolved::{
     ConnectorConfig, Override, OverrideKind, ProfileRef, ResolveRequest, ResolvedProfile,
-    SecretAccess,
+    SecretOpened,
 };
 pub use seal::{Key, Keyring, Sealer};
-pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
+pub use secret::{Secret, SecretRef, SecretResolver};
+pub use secret_access::{EnvFileResolver, SecretAccess};
 pub use service::{
     ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES,
     DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,

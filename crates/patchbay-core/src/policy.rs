@@ -97,10 +97,12 @@ impl NetworkPolicy {
         self
     }
 
-    /// Allows a host name: exact (`db.example.com`, any case) or a suffix
-    /// pattern (`*.example.com`). Once any is given, other names are refused
-    /// before they are even resolved, so no DNS query leaves for them; IP
-    /// literals are judged by the address rules alone.
+    /// Allows a host name: exact (`db.example.com`, any case), a suffix
+    /// pattern (`*.example.com`) or an IP literal (`10.0.0.5`, `::1`). Once
+    /// any is given, other names are refused before they are even resolved,
+    /// so no DNS query leaves for them, and so are IP literals not listed
+    /// themselves: an allow-list of names is not bypassed by writing an
+    /// address. The address rules apply on top.
     pub fn allow_host_name(mut self, pattern: &str) -> Self {
         self.host_names.push(pattern.to_ascii_lowercase());
         self
@@ -108,8 +110,15 @@ impl NetworkPolicy {
 
     /// Whether `host` (a name or an IP literal) may be resolved and probed.
     pub fn permits_host(&self, host: &str) -> bool {
-        if self.host_names.is_empty() || host.parse::<IpAddr>().is_ok() {
+        if self.host_names.is_empty() {
             return true;
+        }
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            let ip = ip.to_canonical();
+            return self
+                .host_names
+                .iter()
+                .any(|p| p.parse::<IpAddr>().is_ok_and(|q| q.to_canonical() == ip));
         }
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.host_names.iter().any(|p| match p.strip_prefix("*.") {
@@ -199,8 +208,6 @@ mod tests {
             "LOCALHOST",
             "db.example.com",
             "a.b.example.com.",
-            "10.0.0.1",
-            "::1",
         ] {
             assert!(p.permits_host(ok), "{ok}");
         }
@@ -209,9 +216,19 @@ mod tests {
             "evilexample.com",
             "metadata.google.internal",
             "localhost.evil",
+            "10.0.0.1",
+            "::1",
+            "169.254.169.254",
         ] {
             assert!(!p.permits_host(bad), "{bad}");
         }
+        let listed = NetworkPolicy::default()
+            .allow_host_name("10.0.0.1")
+            .allow_host_name("::1");
+        assert!(listed.permits_host("10.0.0.1"));
+        assert!(listed.permits_host("::ffff:10.0.0.1"));
+        assert!(listed.permits_host("0:0:0:0:0:0:0:1"));
+        assert!(!listed.permits_host("10.0.0.2"));
         assert!(NetworkPolicy::default().permits_host("anything.at.all"));
     }
 }

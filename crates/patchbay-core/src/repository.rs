@@ -180,5 +180,8 @@ pub fn decode_cursor(cursor: &str) -> Result<String> {
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
+        // Ours hold a profile name key, never a control character (a NUL
+        // would reach the store's query).
+        .filter(|key| !key.chars().any(char::is_control))
         .ok_or_else(|| crate::Error::invalid("/cursor", "is not a cursor returned by a list call"))
 }

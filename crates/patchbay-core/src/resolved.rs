@@ -263,7 +263,7 @@ impl fmt::Debug for ResolvedProfile {
 /// receives each time the service opens a profile's secrets. Never a value.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct SecretAccess<'a> {
+pub struct SecretOpened<'a> {
     /// The profile.
     pub id: &'a ProfileId,
     /// Its version.

@@ -54,53 +54,41 @@ impl SecretRef {
 pub struct ResolveError(pub String);
 
 /// Turns references into secret values at probe time. Hosts implement this
-/// for Vault, a KMS, etc., and may fall back to [`EnvFileResolver`].
+/// for Vault, a KMS, etc., and may fall back to
+/// [`EnvFileResolver`](crate::EnvFileResolver).
+///
+/// References are a privilege of the host, not of API callers: a resolver
+/// refuses, in [`permits`](Self::permits), every reference the host has not
+/// allowed, and the service calls it both when a profile is saved and again
+/// before each resolution. The service calls [`resolve`](Self::resolve) only
+/// after a probe slot is taken, and cuts it off at the probe's deadline.
 #[async_trait]
 pub trait SecretResolver: Send + Sync + 'static {
-    /// Whether `scheme` is understood; checked when a profile is saved.
+    /// Whether `scheme` is understood at all.
     fn supports(&self, scheme: &str) -> bool;
+
+    /// Whether this host lets profiles use `reference`; judged on the
+    /// reference's text alone, without reading what it names. The default
+    /// allows every reference of a [supported](Self::supports) scheme.
+    ///
+    /// # Errors
+    /// Why the reference is refused, never a secret.
+    fn permits(&self, reference: &SecretRef) -> Result<(), ResolveError> {
+        if self.supports(&reference.scheme) {
+            Ok(())
+        } else {
+            Err(ResolveError(format!(
+                "unknown secret reference scheme {:?}",
+                reference.scheme
+            )))
+        }
+    }
 
     /// The secret behind `reference`.
     ///
     /// # Errors
     /// A message naming what is missing, never the secret.
     async fn resolve(&self, reference: &SecretRef) -> Result<SecretString, ResolveError>;
-}
-
-/// Resolves `env:NAME` from the process environment and `file:/path` from a
-/// file (trailing newline removed).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EnvFileResolver;
-
-#[async_trait]
-impl SecretResolver for EnvFileResolver {
-    fn supports(&self, scheme: &str) -> bool {
-        matches!(scheme, "env" | "file")
-    }
-
-    async fn resolve(&self, reference: &SecretRef) -> Result<SecretString, ResolveError> {
-        match reference.scheme.as_str() {
-            "env" => std::env::var(&reference.argument)
-                .map(SecretString::from)
-                .map_err(|_| {
-                    ResolveError(format!(
-                        "environment variable {} is not set",
-                        reference.argument
-                    ))
-                }),
-            "file" => {
-                let mut text = tokio::fs::read_to_string(&reference.argument)
-                    .await
-                    .map_err(|e| {
-                        ResolveError(format!("cannot read {}: {}", reference.argument, e.kind()))
-                    })?;
-                let trimmed = text.trim_end_matches(['\n', '\r']).len();
-                text.truncate(trimmed);
-                Ok(SecretString::from(text))
-            }
-            other => Err(ResolveError(format!("unknown secret scheme {other:?}"))),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -116,6 +116,11 @@ impl Connector for FakeConnector {
         "fake"
     }
 
+    /// Where its secrets go: a change here needs them entered again.
+    fn endpoint_fields(&self) -> &'static [&'static str] {
+        &["host", "port"]
+    }
+
     fn description(&self) -> &'static str {
         "A scripted connector for tests"
     }

@@ -1,12 +1,14 @@
 //! Config handling: validate, split secrets off, seal, open, resolve.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use tokio::time::{timeout_at, Instant};
 
 use super::ProfileService;
-use crate::connector::ResolvedConfig;
+use crate::connector::{ResolvedConfig, ALL_FIELDS};
 use crate::error::{Error, FieldError, Result};
 use crate::profile::{Profile, ProfileId, SealedSecrets, MAX_DESCRIPTION_LEN};
 use crate::registry::Registered;
@@ -27,6 +29,7 @@ impl ProfileService {
             errors.push(FieldError::new("/config", "must be an object"));
             return;
         };
+        crate::input::check_json(config, "/config", errors);
         errors.extend(reg.schema.validate(config, "/config"));
         for e in reg.connector.check(config) {
             errors.push(FieldError::new(format!("/config{}", e.path), e.message));
@@ -37,13 +40,13 @@ impl ProfileService {
             };
             match SecretRef::parse(value) {
                 Some(Err(why)) => errors.push(FieldError::new(format!("/config/{field}"), why)),
-                Some(Ok(r)) if !self.inner.resolver.supports(&r.scheme) => {
-                    errors.push(FieldError::new(
-                        format!("/config/{field}"),
-                        format!("unknown secret reference scheme {:?}", r.scheme),
-                    ))
+                // A reference the host has not allowed is never stored.
+                Some(Ok(r)) => {
+                    if let Err(why) = self.inner.resolver.permits(&r) {
+                        errors.push(FieldError::new(format!("/config/{field}"), why.0));
+                    }
                 }
-                _ => {}
+                None => {}
             }
         }
     }
@@ -92,38 +95,114 @@ impl ProfileService {
         Value::Object(full)
     }
 
-    /// Resolves references and returns the config a connector sees, plus the
-    /// secret values for scrubbing messages.
+    /// Resolves references, each within `deadline`, and returns the config a
+    /// connector sees. `scrub_with` collects every secret value (opened and
+    /// resolved) for scrubbing messages, even when resolution fails.
+    ///
+    /// Called only once a probe slot is held: resolution reads files and asks
+    /// host resolvers, so it is bounded like the probe itself.
     pub(super) async fn resolve_secrets(
         &self,
         public: &Map<String, Value>,
         mut secrets: PlainSecrets,
-    ) -> Result<(ResolvedConfig, Vec<SecretString>)> {
-        let mut errors = Vec::new();
+        deadline: Instant,
+        scrub_with: &mut Vec<SecretString>,
+    ) -> Result<ResolvedConfig> {
+        scrub_with.extend(secrets.values().cloned());
         for (field, value) in secrets.iter_mut() {
             let Some(Ok(reference)) = SecretRef::parse(value.expose_secret()) else {
                 continue;
             };
-            match self.inner.resolver.resolve(&reference).await {
-                Ok(resolved) => *value = resolved,
-                Err(e) => errors.push(FieldError::new(format!("/config/{field}"), e.0)),
-            }
+            let unavailable = |message: String| Error::SecretUnavailable {
+                field: format!("/config/{field}"),
+                kind: reference.scheme.clone(),
+                message,
+            };
+            // Checked again: the profile may predate the host's current rules.
+            self.inner
+                .resolver
+                .permits(&reference)
+                .map_err(|e| unavailable(e.0))?;
+            let resolving = self.inner.resolver.resolve(&reference);
+            let resolved = timeout_at(deadline, resolving)
+                .await
+                .map_err(|_| unavailable("not resolved before the probe's deadline".into()))?
+                .map_err(|e| unavailable(e.0))?;
+            scrub_with.push(resolved.clone());
+            *value = resolved;
         }
-        if !errors.is_empty() {
-            return Err(Error::Validation(crate::ValidationErrors(errors)));
-        }
-        let config = ResolvedConfig::new(Self::join(public, &secrets));
-        Ok((config, secrets.into_values().collect()))
+        Ok(ResolvedConfig::new(Self::join(public, &secrets))
+            .with_network_policy(Arc::clone(&self.inner.policy)))
     }
 }
 
 pub(super) fn check_description(description: Option<&str>, errors: &mut Vec<FieldError>) {
-    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
+    let Some(description) = description else {
+        return;
+    };
+    if description.chars().count() > MAX_DESCRIPTION_LEN {
         errors.push(FieldError::new(
             "/description",
             format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
         ));
     }
+    errors.extend(crate::input::check_text("/description", description).err());
+}
+
+/// The secrets that would follow a config to a new destination.
+///
+/// `before` is the stored public config; `after` the full config that would
+/// be used (public fields and secrets, after the caller's patch or
+/// overrides); `supplied` what the caller sent. When `after` differs from
+/// `before` in any of the connector's
+/// [`endpoint_fields`](crate::Connector::endpoint_fields), every secret
+/// present in `after` that the caller did not supply anew is an error at
+/// `/config/<secret>`: it must be entered again. Empty when nothing moves or
+/// no kept secret would follow.
+pub(super) fn rebinding_errors(
+    reg: &Registered,
+    before: &Map<String, Value>,
+    after: &Value,
+    supplied: &Value,
+) -> Vec<FieldError> {
+    let secrets = reg.schema.secrets();
+    let empty = Map::new();
+    let after = after.as_object().unwrap_or(&empty);
+    let declared = reg.connector.endpoint_fields();
+    let candidates: Vec<&str> = if declared == ALL_FIELDS {
+        let mut all: Vec<&str> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|k| !secrets.contains(*k))
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    } else {
+        declared.to_vec()
+    };
+    let changed: Vec<&str> = candidates
+        .into_iter()
+        .filter(|f| before.get(*f) != after.get(*f))
+        .collect();
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    secrets
+        .iter()
+        .filter(|s| after.get(s.as_str()).is_some_and(Value::is_string))
+        .filter(|s| !supplied.get(s.as_str()).is_some_and(Value::is_string))
+        .map(|s| {
+            FieldError::new(
+                format!("/config/{s}"),
+                format!(
+                    "must be entered again: {} changed, which decides where this secret is sent",
+                    changed.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Replaces every secret value in `text`, raw or encoded, by `****`.

@@ -2,9 +2,10 @@
 
 use time::OffsetDateTime;
 
-use super::config::check_description;
+use super::config::{check_description, rebinding_errors};
 use super::ProfileService;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::input::check_line;
 use crate::profile::{merge_patch, validate_name, NewProfile, Profile, ProfileId, ProfileUpdate};
 use crate::registry::ConnectorInfo;
 use crate::repository::{Dependent, ListQuery, Page, MAX_PAGE_SIZE};
@@ -27,9 +28,21 @@ impl ProfileService {
     /// # Errors
     /// `Validation` for a limit outside 1..=1000 or a bad cursor.
     pub async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+        let mut errors = Vec::new();
         if query.limit == 0 || query.limit > MAX_PAGE_SIZE {
-            return Err(Error::invalid("/limit", "must be between 1 and 1000"));
+            errors.push(FieldError::new("/limit", "must be between 1 and 1000"));
         }
+        let params = [
+            ("/connector", &query.connector),
+            ("/prefix", &query.name_prefix),
+            ("/cursor", &query.after),
+        ];
+        for (path, value) in params {
+            if let Some(value) = value {
+                errors.extend(check_line(path, value).err());
+            }
+        }
+        ValidationErrors(errors).into_result()?;
         self.inner.repo.list(query).await
     }
 
@@ -46,6 +59,11 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`.
     pub async fn get_by_name(&self, name: &str) -> Result<Profile> {
+        // No stored profile has an invalid name; control characters and the
+        // like never reach a store.
+        if validate_name(name).is_err() {
+            return Err(Error::NotFound(name.escape_debug().to_string()));
+        }
         self.inner.repo.get_by_name(name).await
     }
 
@@ -82,7 +100,10 @@ impl ProfileService {
         Ok(profile)
     }
 
-    /// Applies a partial update. An omitted secret keeps its stored value.
+    /// Applies a partial update. An omitted secret keeps its stored value,
+    /// unless the update changes where secrets go (a connector's
+    /// [`endpoint_fields`](crate::Connector::endpoint_fields)): then every
+    /// kept secret must be given again, or the update is refused.
     ///
     /// # Errors
     /// `NotFound`; `Validation`; `AlreadyExists` on a rename collision;
@@ -113,6 +134,8 @@ impl ProfileService {
                 let mut full = Self::join(&current.config, &self.open(&current)?);
                 merge_patch(&mut full, patch);
                 self.check_config(reg, &full, &mut errors);
+                // A stored secret never follows the profile to a new host.
+                errors.extend(rebinding_errors(reg, &current.config, &full, patch));
                 if errors.is_empty() {
                     let (config, secrets) = Self::split(reg, full);
                     next.config = config;
@@ -164,6 +187,7 @@ impl ProfileService {
     /// # Errors
     /// `NotFound` for an unknown profile.
     pub async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
+        check_dependent(dependent)?;
         self.inner.repo.detach(id, dependent).await
     }
 
@@ -234,6 +258,7 @@ fn check_dependent(d: &Dependent) -> Result<()> {
         if v.is_empty() || v.len() > 128 {
             errors.push(FieldError::new(path, "must be 1 to 128 characters"));
         }
+        errors.extend(check_line(path, v).err());
     }
     ValidationErrors(errors).into_result()
 }

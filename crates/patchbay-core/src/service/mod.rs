@@ -17,7 +17,8 @@ use crate::policy::NetworkPolicy;
 use crate::registry::ConnectorRegistry;
 use crate::repository::ProfileRepository;
 use crate::seal::{Keyring, Sealer};
-use crate::secret::{EnvFileResolver, SecretResolver};
+use crate::secret::SecretResolver;
+use crate::secret_access::{EnvFileResolver, SecretAccess};
 
 /// Probe deadline when the caller gives none.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,11 +41,15 @@ struct Inner {
     registry: ConnectorRegistry,
     sealer: Arc<dyn Sealer>,
     resolver: Arc<dyn SecretResolver>,
-    policy: NetworkPolicy,
+    policy: Arc<NetworkPolicy>,
     probe_timeout: Duration,
     max_probe_timeout: Duration,
     probes: Semaphore,
     on_secret_access: Option<resolve::AccessHook>,
+    /// DNS lookups in flight, each holding a permit until `getaddrinfo`
+    /// really returns (a lookup cut off at the deadline still holds a
+    /// blocking thread), so slow resolvers cannot exhaust the blocking pool.
+    lookups: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for ProfileService {
@@ -65,7 +70,7 @@ impl ProfileService {
             registry: ConnectorRegistry::new(),
             connectors: Vec::new(),
             sealer: None,
-            resolver: Arc::new(EnvFileResolver),
+            resolver: Arc::new(EnvFileResolver::default()),
             policy: NetworkPolicy::default(),
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             max_probe_timeout: DEFAULT_MAX_PROBE_TIMEOUT,
@@ -121,10 +126,18 @@ impl ProfileServiceBuilder {
         self
     }
 
-    /// Resolves secret references (default: [`EnvFileResolver`]).
+    /// Resolves secret references (default: an [`EnvFileResolver`] that
+    /// allows none). The resolver decides which references profiles may
+    /// hold; the service calls it only inside a probe's slot and deadline.
     pub fn resolver(mut self, resolver: impl SecretResolver) -> Self {
         self.resolver = Arc::new(resolver);
         self
+    }
+
+    /// Resolves `{{ env:… }}` / `{{ file:… }}` references within `access`
+    /// (shorthand for `.resolver(EnvFileResolver::new(access))`).
+    pub fn secret_access(self, access: SecretAccess) -> Self {
+        self.resolver(EnvFileResolver::new(access))
     }
 
     /// Which addresses probes may contact (default: [`NetworkPolicy::default`]).
@@ -168,11 +181,12 @@ impl ProfileServiceBuilder {
                     .sealer
                     .unwrap_or_else(|| Arc::new(Keyring::ephemeral())),
                 resolver: self.resolver,
-                policy: self.policy,
+                policy: Arc::new(self.policy),
                 probe_timeout: self.probe_timeout.min(max),
                 max_probe_timeout: max,
                 probes: Semaphore::new(self.max_concurrent_probes),
                 on_secret_access: self.on_secret_access,
+                lookups: Arc::new(Semaphore::new(self.max_concurrent_probes)),
             }),
         })
     }

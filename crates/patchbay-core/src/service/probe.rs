@@ -1,6 +1,8 @@
 //! Probes: network policy, deadline, concurrency limit, secret scrubbing.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -12,7 +14,8 @@ use super::ProfileService;
 use crate::connector::{
     AutocompleteQuery, Endpoint, ResolvedConfig, Suggestion, TestReport, MAX_SUGGESTION_LIMIT,
 };
-use crate::error::{Error, FailureReason, Result, ValidationErrors};
+use crate::error::{Error, FailureReason, FieldError, Result, ValidationErrors};
+use crate::input::check_line;
 use crate::profile::{NewProfile, ProfileId};
 use crate::registry::Registered;
 
@@ -85,9 +88,21 @@ impl ProfileService {
         id: &ProfileId,
         query: &AutocompleteQuery,
     ) -> Result<Vec<Suggestion>> {
+        let mut errors = Vec::new();
         if query.limit == 0 || query.limit > MAX_SUGGESTION_LIMIT {
-            return Err(Error::invalid("/limit", "must be between 1 and 1000"));
+            errors.push(FieldError::new("/limit", "must be between 1 and 1000"));
         }
+        let params = [
+            ("/type", Some(&query.kind)),
+            ("/parent", query.parent.as_ref()),
+            ("/prefix", query.prefix.as_ref()),
+        ];
+        for (path, value) in params {
+            if let Some(value) = value {
+                errors.extend(check_line(path, value).err());
+            }
+        }
+        ValidationErrors(errors).into_result()?;
         let profile = self.inner.repo.get(id).await?;
         let reg = self.inner.registry.get(&profile.connector)?;
         let types = reg.connector.autocomplete_types();
@@ -112,8 +127,10 @@ impl ProfileService {
         .await
     }
 
-    /// Runs one probe: resolve secrets, check every endpoint against the
-    /// network policy, wait for a probe slot, then run `op` until the deadline.
+    /// Runs one probe, in this order so that every step is bounded by the
+    /// deadline and by the number of probe slots: take a slot → resolve
+    /// secret references → the connector's endpoints → DNS and the network
+    /// policy → run `op` with the checked addresses until the deadline.
     async fn probe<'a, T, F, Fut>(
         &'a self,
         reg: &'a Registered,
@@ -132,10 +149,8 @@ impl ProfileService {
             .min(self.inner.max_probe_timeout);
         let deadline = start + budget;
         let kind = reg.connector.kind();
-        let (config, plain) = self.resolve_secrets(public, secrets).await?;
+        let mut plain = Vec::new();
         let result = async {
-            let endpoints = reg.connector.endpoints(&config)?;
-            self.check_policy(&endpoints, deadline, budget).await?;
             let _permit = timeout_at(deadline, self.inner.probes.acquire())
                 .await
                 .map_err(|_| {
@@ -145,6 +160,11 @@ impl ProfileService {
                     ))
                 })?
                 .expect("the semaphore is never closed");
+            let mut config = self.resolve_secrets(public, secrets, deadline, &mut plain).await?;
+            let endpoints = reg.connector.endpoints(&config)?;
+            for (endpoint, addrs) in self.check_policy(endpoints, deadline, budget).await? {
+                config = config.with_checked_addrs(endpoint, addrs);
+            }
             // A little grace so the connector's own, more precise, timeout
             // message wins the race against this hard cut.
             let cut = deadline + budget / 20;
@@ -160,14 +180,15 @@ impl ProfileService {
         finish(result, kind, start, &plain)
     }
 
-    /// Resolves every endpoint and checks each address; DNS failures are
-    /// classified `dns`.
+    /// Resolves every endpoint and checks each address; returns what each
+    /// endpoint resolved to. DNS failures are classified `dns`.
     async fn check_policy(
         &self,
-        endpoints: &[Endpoint],
+        endpoints: Vec<Endpoint>,
         deadline: Instant,
         budget: Duration,
-    ) -> Result<()> {
+    ) -> Result<Vec<(Endpoint, Vec<SocketAddr>)>> {
+        let mut checked = Vec::with_capacity(endpoints.len());
         for ep in endpoints {
             let target = ep.to_string();
             if !self.inner.policy.permits_host(&ep.host) {
@@ -177,23 +198,8 @@ impl ProfileService {
                     target,
                 });
             }
-            let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
-            let addrs = timeout_at(deadline, lookup)
-                .await
-                .map_err(|_| {
-                    timeout_error(format!(
-                        "resolving {} took longer than {} ms",
-                        ep.host,
-                        budget.as_millis()
-                    ))
-                })?
-                .map_err(|e| {
-                    Error::connection_failed(
-                        FailureReason::Dns,
-                        format!("cannot resolve {}: {e}", ep.host),
-                    )
-                })?;
-            for addr in addrs {
+            let addrs = self.lookup(&ep, deadline, budget).await?;
+            for addr in &addrs {
                 if !self.inner.policy.permits(addr.ip(), addr.port()) {
                     tracing::warn!(%target, address = %addr.ip(), "probe target forbidden");
                     return Err(Error::TargetForbidden {
@@ -202,8 +208,56 @@ impl ProfileService {
                     });
                 }
             }
+            checked.push((ep, addrs));
         }
-        Ok(())
+        Ok(checked)
+    }
+
+    /// The addresses of `ep`, by the deadline. An IP literal needs no lookup;
+    /// a name is resolved on a blocking thread that keeps a lookup permit
+    /// until `getaddrinfo` returns, even after the probe gave up on it.
+    async fn lookup(
+        &self,
+        ep: &Endpoint,
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<Vec<SocketAddr>> {
+        if let Ok(ip) = ep.host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, ep.port)]);
+        }
+        let late = || {
+            timeout_error(format!(
+                "resolving {} took longer than {} ms",
+                ep.host,
+                budget.as_millis()
+            ))
+        };
+        let permit = timeout_at(deadline, Arc::clone(&self.inner.lookups).acquire_owned())
+            .await
+            .map_err(|_| late())?
+            .expect("the semaphore is never closed");
+        let target = (ep.host.clone(), ep.port);
+        let lookup = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            target.to_socket_addrs().map(|a| a.collect::<Vec<_>>())
+        });
+        let addrs = timeout_at(deadline, lookup)
+            .await
+            .map_err(|_| late())?
+            .map_err(|_| late())?
+            .map_err(|e| {
+                Error::connection_failed(
+                    FailureReason::Dns,
+                    format!("cannot resolve {}: {e}", ep.host),
+                )
+            })?;
+        if addrs.is_empty() {
+            return Err(Error::connection_failed(
+                FailureReason::Dns,
+                format!("{} resolves to no address", ep.host),
+            ));
+        }
+        Ok(addrs)
     }
 }
 
@@ -226,19 +280,23 @@ fn finish<T>(result: Result<T>, kind: &str, start: Instant, secrets: &[SecretStr
             Err(Error::ConnectionFailed(f))
         }
         Err(Error::Unsupported(m)) => Err(Error::Unsupported(scrub(&m, secrets))),
+        Err(Error::SecretUnavailable {
+            field,
+            kind: scheme,
+            message,
+        }) => {
+            let message = scrub(&message, secrets);
+            tracing::info!(connector = kind, %field, reference = %scheme, %message, "secret unavailable");
+            Err(Error::SecretUnavailable {
+                field,
+                kind: scheme,
+                message,
+            })
+        }
         // The source is logged by adapters: it is scrubbed too (as text).
         Err(Error::Storage { message, source }) => Err(Error::Storage {
             message: scrub(&message, secrets),
             source: source.map(|s| scrub(&chain(&*s), secrets).into()),
-        }),
-        Err(Error::SecretUnavailable {
-            field,
-            kind,
-            message,
-        }) => Err(Error::SecretUnavailable {
-            field,
-            kind,
-            message: scrub(&message, secrets),
         }),
         Err(Error::Validation(mut v)) => {
             for e in &mut v.0 {

@@ -10,16 +10,16 @@ use tokio::time::{timeout_at, Instant};
 
 use super::config::PlainSecrets;
 use super::{ProfileService, ProfileServiceBuilder};
-use crate::connector::ResolvedConfig;
+use crate::connector::{ResolvedConfig, ALL_FIELDS};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::profile::{merge_patch, Profile};
 use crate::registry::Registered;
 use crate::resolved::ProfileRef;
-use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretAccess};
+use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretOpened};
 use crate::secret::SecretRef;
 
 /// The audit hook's type.
-pub(super) type AccessHook = Arc<dyn Fn(&SecretAccess<'_>) + Send + Sync>;
+pub(super) type AccessHook = Arc<dyn Fn(&SecretOpened<'_>) + Send + Sync>;
 
 const MAX_PURPOSE_LEN: usize = 200;
 
@@ -30,7 +30,7 @@ impl ProfileServiceBuilder {
     /// inline: keep it quick (hand slow work to a channel).
     pub fn on_secret_access(
         mut self,
-        hook: impl Fn(&SecretAccess<'_>) + Send + Sync + 'static,
+        hook: impl Fn(&SecretOpened<'_>) + Send + Sync + 'static,
     ) -> Self {
         self.on_secret_access = Some(Arc::new(hook));
         self
@@ -110,7 +110,7 @@ impl ProfileService {
             "profile secrets opened"
         );
         if let Some(hook) = &self.inner.on_secret_access {
-            hook(&SecretAccess {
+            hook(&SecretOpened {
                 id: &profile.id,
                 version: profile.version,
                 connector: &profile.connector,
@@ -143,54 +143,17 @@ impl ProfileService {
     }
 
     /// Resolves `{{ scheme:arg }}` references through the service's resolver
-    /// (the probes' helper), bounded by the deadline.
+    /// (the probes' helper: the host's `SecretAccess`, each reference bounded
+    /// by the deadline, failures as `SECRET_UNAVAILABLE` naming the field).
     async fn resolve_references(
         &self,
         secrets: PlainSecrets,
         deadline: Instant,
-        budget: std::time::Duration,
     ) -> Result<BTreeMap<String, SecretString>> {
-        use secrecy::ExposeSecret;
-        let schemes: BTreeMap<String, String> = secrets
-            .iter()
-            .filter_map(|(f, v)| match SecretRef::parse(v.expose_secret()) {
-                Some(Ok(r)) => Some((f.clone(), r.scheme)),
-                _ => None,
-            })
-            .collect();
-        if schemes.is_empty() {
-            return Ok(secrets);
-        }
-        let kind_of = |path: &str| {
-            let field = path.strip_prefix("/config/").unwrap_or(path);
-            schemes
-                .get(field)
-                .cloned()
-                .unwrap_or_else(|| "reference".into())
-        };
-        let resolved = match timeout_at(deadline, self.resolve_secrets(&Map::new(), secrets)).await
-        {
-            Ok(Ok((config, _))) => config,
-            Ok(Err(Error::Validation(ValidationErrors(errors)))) => {
-                let first = errors.into_iter().next().unwrap_or_else(|| {
-                    FieldError::new("/config", "a secret reference did not resolve")
-                });
-                return Err(Error::SecretUnavailable {
-                    kind: kind_of(&first.path),
-                    field: first.path,
-                    message: first.message,
-                });
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                let (field, scheme) = schemes.iter().next().expect("checked non-empty");
-                return Err(Error::SecretUnavailable {
-                    field: format!("/config/{field}"),
-                    kind: scheme.clone(),
-                    message: format!("not resolved within {} ms", budget.as_millis()),
-                });
-            }
-        };
+        let mut seen = Vec::new();
+        let resolved = self
+            .resolve_secrets(&Map::new(), secrets, deadline, &mut seen)
+            .await?;
         Ok(secret_map(&resolved))
     }
 
@@ -242,9 +205,19 @@ impl ProfileService {
             }));
         }
         if errors.is_empty() {
-            // TODO(merge): use `rebinding_errors(...)` (secrets are bound to
-            // their endpoint) once it lands; until then no override may move
-            // an endpoint the profile declares.
+            // Secrets are bound to their endpoint, and an override cannot
+            // give them again: no override of a field that decides where
+            // they go (the connector's `endpoint_fields`), nor of anything
+            // that moves an endpoint.
+            let bound = reg.connector.endpoint_fields();
+            for key in patch.keys() {
+                if bound == ALL_FIELDS || bound.contains(&key.as_str()) {
+                    errors.push(FieldError::new(
+                        format!("/overrides/{}", escape(key)),
+                        "an override cannot change a field that decides where the profile's secrets go",
+                    ));
+                }
+            }
             let endpoints = |m: &Map<String, Value>| {
                 reg.connector
                     .endpoints(&ResolvedConfig::new(Self::join(m, secrets)))

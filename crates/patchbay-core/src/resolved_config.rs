@@ -1,0 +1,100 @@
+//! [`ResolvedConfig`]: what a connector gets for one probe.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use zeroize::Zeroize;
+
+use crate::connector::Endpoint;
+use crate::error::{Error, Result};
+use crate::policy::NetworkPolicy;
+
+/// A config with secrets decrypted and references resolved, as a connector
+/// needs it, with the addresses the network policy checked for each of its
+/// endpoints. `Debug` shows nothing; strings are zeroized on drop.
+pub struct ResolvedConfig {
+    value: Value,
+    checked: Vec<(Endpoint, Vec<SocketAddr>)>,
+    policy: Arc<NetworkPolicy>,
+}
+
+impl ResolvedConfig {
+    /// Wraps a resolved config (no checked addresses yet, the default policy).
+    pub fn new(value: Value) -> Self {
+        Self {
+            value,
+            checked: Vec::new(),
+            policy: Arc::new(NetworkPolicy::default()),
+        }
+    }
+
+    /// The policy connectors apply to addresses they discover themselves
+    /// (such as the brokers a Kafka cluster advertises).
+    pub fn with_network_policy(mut self, policy: Arc<NetworkPolicy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Records the addresses `endpoint` resolved to, every one of them
+    /// permitted by the policy.
+    pub fn with_checked_addrs(mut self, endpoint: Endpoint, addrs: Vec<SocketAddr>) -> Self {
+        self.checked.retain(|(e, _)| *e != endpoint);
+        self.checked.push((endpoint, addrs));
+        self
+    }
+
+    /// The addresses the service resolved `endpoint` to and the policy
+    /// permitted; empty for an endpoint it did not check. Connecting to
+    /// these (with the host name kept for TLS) avoids a second DNS lookup
+    /// that could answer differently.
+    pub fn checked_addrs(&self, endpoint: &Endpoint) -> &[SocketAddr] {
+        self.checked
+            .iter()
+            .find(|(e, _)| e == endpoint)
+            .map_or(&[], |(_, addrs)| addrs.as_slice())
+    }
+
+    /// The policy of the service that runs the probe; clone the `Arc` to
+    /// check addresses discovered later.
+    pub fn network_policy(&self) -> &Arc<NetworkPolicy> {
+        &self.policy
+    }
+
+    /// Deserializes into a connector's typed config (whose secret fields
+    /// should be `secrecy::SecretString`).
+    ///
+    /// # Errors
+    /// `Validation` when the config does not fit `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(&self.value).map_err(|e| Error::invalid("/config", e.to_string()))
+    }
+
+    /// The raw JSON. Handle with care: it holds secrets.
+    pub fn expose(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl fmt::Debug for ResolvedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResolvedConfig(<redacted>)")
+    }
+}
+
+impl Drop for ResolvedConfig {
+    fn drop(&mut self) {
+        zeroize_value(&mut self.value);
+    }
+}
+
+fn zeroize_value(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(zeroize_value),
+        Value::Object(map) => map.values_mut().for_each(zeroize_value),
+        _ => {}
+    }
+}

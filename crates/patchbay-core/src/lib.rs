@@ -7,6 +7,7 @@
 
 pub mod connector;
 pub mod error;
+pub mod key_check;
 pub mod policy;
 pub mod profile;
 pub mod registry;
@@ -24,10 +25,11 @@ pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
+pub use key_check::{KeyCheck, KeyCheckStatus};
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
 pub use service::{
-    ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES,
+    ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile, DEFAULT_MAX_CONCURRENT_PROBES,
     DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
 

@@ -5,6 +5,8 @@
 //! across an `.await`.
 #![warn(missing_docs)]
 
+mod key_checks;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +16,7 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
 };
 
 /// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
@@ -23,6 +25,7 @@ pub struct MemoryStore {
     state: RwLock<State>,
     /// Moved after each successful write, once the lock is released.
     revision: AtomicU64,
+    key_checks: key_checks::KeyChecks,
 }
 
 #[derive(Debug, Default)]
@@ -208,6 +211,18 @@ impl ProfileRepository for MemoryStore {
             .get(id)
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+        Ok(self.key_checks.all())
+    }
+
+    async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+        Ok(self.key_checks.add(check))
+    }
+
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        Ok(self.key_checks.remove(key_id))
     }
 
     /// Every write goes through this store, so the revision is always known.

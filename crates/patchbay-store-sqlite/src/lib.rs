@@ -26,6 +26,7 @@
 mod config;
 mod error;
 mod file_lock;
+mod key_checks;
 pub mod key_file;
 mod migrate;
 mod queries;

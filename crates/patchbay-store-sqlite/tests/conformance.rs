@@ -22,7 +22,7 @@ async fn make(exclusive: bool) -> TempStore {
 
 mod delegate {
     use patchbay_core::{
-        async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+        async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
     };
 
     #[async_trait]
@@ -53,6 +53,15 @@ mod delegate {
         }
         async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
             self.store.dependents(id).await
+        }
+        async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+            self.store.key_checks().await
+        }
+        async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+            self.store.add_key_check(check).await
+        }
+        async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+            self.store.remove_key_check(key_id).await
         }
         fn revision(&self) -> Option<u64> {
             self.store.revision()

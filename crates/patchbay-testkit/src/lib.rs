@@ -9,6 +9,8 @@
 //!   ```
 //! * [`connector`]: cases every connector runs (schema validity, secrets
 //!   marked, a sentinel secret never leaks, deadline honoured, refused fast).
+//! * [`key_checks`]: the key check values a store records (also in
+//!   [`repository_suite!`]).
 //! * [`fake`]: a scripted connector for testing the service itself.
 //! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
 //!   needs a missing service fails in CI instead of skipping).
@@ -16,6 +18,7 @@
 
 pub mod connector;
 pub mod fake;
+pub mod key_checks;
 pub mod net;
 pub mod repository;
 
@@ -40,6 +43,7 @@ macro_rules! repository_suite {
             duplicate_names_in_any_case, list_paginates_in_name_order, list_filters,
             list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
             delete_removes, dependents_block_delete, revision_follows_writes);
+        $crate::repository_suite!(@keys $make; key_checks_round_trip);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds));
@@ -56,6 +60,15 @@ macro_rules! repository_suite {
             async fn $case() {
                 let Some(repo) = $make.await else { return };
                 $crate::repository::$case(&repo).await;
+            }
+        )+
+    };
+    (@keys $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                $crate::key_checks::$case(&repo).await;
             }
         )+
     };

@@ -2,12 +2,15 @@
 
 mod config;
 mod crud;
+mod keys;
 mod probe;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+
+pub use keys::{ResealReport, SkippedProfile};
 
 use crate::connector::Connector;
 use crate::error::Result;
@@ -169,5 +172,18 @@ impl ProfileServiceBuilder {
                 probes: Semaphore::new(self.max_concurrent_probes),
             }),
         })
+    }
+
+    /// Builds the service and checks its keyring against the store
+    /// ([`ProfileService::verify_keyring`]): what a host calls at startup.
+    ///
+    /// # Errors
+    /// As [`build`](Self::build); `SecretUnavailable` on `/keyring` naming
+    /// the key ids when the keyring cannot open the stored secrets;
+    /// `Storage`; `Unsupported` for a store that records no key checks.
+    pub async fn build_checked(self) -> Result<ProfileService> {
+        let service = self.build()?;
+        service.verify_keyring().await?;
+        Ok(service)
     }
 }

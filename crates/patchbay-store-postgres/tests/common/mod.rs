@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use patchbay_core::{
-    async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
 };
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use sqlx::Connection;
@@ -138,5 +138,14 @@ impl ProfileRepository for TestStore {
     }
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
         self.store.dependents(id).await
+    }
+    async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+        self.store.key_checks().await
+    }
+    async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+        self.store.add_key_check(check).await
+    }
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        self.store.remove_key_check(key_id).await
     }
 }

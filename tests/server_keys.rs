@@ -24,9 +24,12 @@ fn server_bin() -> &'static Path {
         let exe = std::env::current_exe().expect("test exe");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
         let mut build = Command::new(env!("CARGO"));
-        build
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--example", "server"]);
+        build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "--quiet",
+            "--example",
+            "server",
+        ]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
@@ -93,7 +96,11 @@ fn serve(args: &[&str]) -> Child {
     if rx.recv_timeout(DEADLINE).is_err() {
         let _ = child.kill();
         let mut err = String::new();
-        let _ = child.stderr.take().expect("stderr").read_to_string(&mut err);
+        let _ = child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err);
         panic!("server {args:?} did not start: {err}");
     }
     child
@@ -144,7 +151,11 @@ fn key_new_writes_a_private_key_once() {
     }
     let out = run(&["key", "new", "--out", path.to_str().unwrap()]);
     assert!(!out.status.success(), "overwrote a key file");
-    assert!(text(&out.stderr).contains("seal.key"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("seal.key"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(Key::from_file(&path).expect("still the key").id(), key.id());
 }
 
@@ -166,7 +177,11 @@ fn postgres_without_an_explicit_key_exits_with_how_to_make_one() {
         err.contains("explicit sealing key") && err.contains("server key new"),
         "{err}"
     );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no key file made");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no key file made"
+    );
 }
 
 fn postgres_url() -> String {
@@ -295,7 +310,13 @@ async fn sqlite_swapped_key_refused_then_rotate_and_retire_by_cli() {
     let new = new_key(&new_path);
     let out = run(&[
         &db_arg[..],
-        &["key", "rotate", "--new-key", new_path.to_str().unwrap(), "--retire"][..],
+        &[
+            "key",
+            "rotate",
+            "--new-key",
+            new_path.to_str().unwrap(),
+            "--retire",
+        ][..],
     ]
     .concat());
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -337,5 +358,9 @@ async fn sqlite_swapped_key_refused_then_rotate_and_retire_by_cli() {
     stop(serve(&with_new));
     let out = run(&[&with_new[..], &["key", "retire", "--key-id", new.id()][..]].concat());
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("active key"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("active key"),
+        "{}",
+        text(&out.stderr)
+    );
 }

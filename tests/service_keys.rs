@@ -27,9 +27,9 @@ fn service(repo: Arc<dyn ProfileRepository>, keyring: Keyring) -> ProfileService
 }
 
 fn ring(active: &Key, older: &[&Key]) -> Keyring {
-    older
-        .iter()
-        .fold(Keyring::new(active.clone()), |r, k| r.with_older((*k).clone()))
+    older.iter().fold(Keyring::new(active.clone()), |r, k| {
+        r.with_older((*k).clone())
+    })
 }
 
 fn password(keyring: &Keyring, p: &Profile) -> String {
@@ -64,7 +64,10 @@ async fn startup_check_refuses_a_keyring_that_cannot_open_the_store() {
         .await
         .expect_err("another key must be refused");
     assert_eq!(err.code(), "SECRET_UNAVAILABLE");
-    assert_eq!(err.details(), json!({"field": "/keyring", "kind": "sealed"}));
+    assert_eq!(
+        err.details(),
+        json!({"field": "/keyring", "kind": "sealed"})
+    );
     let text = err.to_string();
     assert!(text.contains(a.id()) && text.contains(b.id()), "{text}");
     // Refused before recording anything of its own.
@@ -108,7 +111,10 @@ async fn a_store_without_checks_is_judged_by_its_envelopes() {
     assert!(err.to_string().contains(a.id()), "{err}");
     // The right keyring passes and records the key in use and its active key.
     let n = Key::generate();
-    let mut ids = service(repo, ring(&n, &[&a])).verify_keyring().await.unwrap();
+    let mut ids = service(repo, ring(&n, &[&a]))
+        .verify_keyring()
+        .await
+        .unwrap();
     ids.sort();
     let mut expected = vec![a.id().to_owned(), n.id().to_owned()];
     expected.sort();
@@ -219,7 +225,10 @@ async fn reseal_and_concurrent_patches_keep_every_patch() {
     let mut ids = Vec::new();
     for i in 0..40 {
         let p = before
-            .create(new_profile(&format!("busy-{i:02}"), ok_config(&format!("pw-{i}"))))
+            .create(new_profile(
+                &format!("busy-{i:02}"),
+                ok_config(&format!("pw-{i}")),
+            ))
             .await
             .unwrap();
         ids.push(p.id);
@@ -303,7 +312,10 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     // `a` seals nothing now: it retires, and the new key alone opens the store.
     assert!(svc.retire_key(a.id()).await.expect("retire a"));
     let only_new = service(repo.clone(), ring(&n, &[]));
-    only_new.verify_keyring().await.expect("a is no longer required");
+    only_new
+        .verify_keyring()
+        .await
+        .expect("a is no longer required");
     let err = only_new.retire_key(lost.id()).await.unwrap_err();
     assert!(err.to_string().contains(orphan.id.as_str()), "{err}");
 
@@ -311,7 +323,10 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     // refused the same way; one replacing it works, and then `lost` retires.
     let err = only_new.test_profile(&orphan.id, None).await.unwrap_err();
     assert_eq!(err.code(), "SECRET_UNAVAILABLE");
-    assert_eq!(err.details(), json!({"field": "/config/password", "kind": "sealed"}));
+    assert_eq!(
+        err.details(),
+        json!({"field": "/config/password", "kind": "sealed"})
+    );
     only_new
         .update(&orphan.id, describe("description only"))
         .await
@@ -323,7 +338,11 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     let err = only_new.update(&orphan.id, port_only).await.unwrap_err();
     assert_eq!(err.code(), "SECRET_UNAVAILABLE");
     assert!(err.to_string().contains("replace"), "{err}");
-    assert_eq!(repo.get(&orphan.id).await.unwrap().version, 2, "nothing stored");
+    assert_eq!(
+        repo.get(&orphan.id).await.unwrap().version,
+        2,
+        "nothing stored"
+    );
     let replace = ProfileUpdate {
         config: Some(json!({"port": 10, "password": "fresh-pw"})),
         ..ProfileUpdate::default()
@@ -331,6 +350,9 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     let fixed = only_new.update(&orphan.id, replace).await.expect("replace");
     assert_eq!(fixed.config["port"], 10);
     assert_eq!(password(&ring(&n, &[]), &fixed), "fresh-pw");
-    only_new.test_profile(&orphan.id, None).await.expect("probe");
+    only_new
+        .test_profile(&orphan.id, None)
+        .await
+        .expect("probe");
     assert!(!only_new.retire_key(lost.id()).await.expect("retire lost"));
 }

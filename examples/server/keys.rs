@@ -92,7 +92,11 @@ pub async fn run(
                     let recorded = service.retire_key(id).await?;
                     println!(
                         "retired key {id}{}",
-                        if recorded { "" } else { " (it sealed nothing here)" }
+                        if recorded {
+                            ""
+                        } else {
+                            " (it sealed nothing here)"
+                        }
                     );
                 }
             }
@@ -115,7 +119,11 @@ pub async fn run(
             let recorded = service.retire_key(&key_id).await?;
             println!(
                 "retired key {key_id}{}",
-                if recorded { "" } else { " (the store did not record it)" }
+                if recorded {
+                    ""
+                } else {
+                    " (the store did not record it)"
+                }
             );
             Ok(())
         }

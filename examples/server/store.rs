@@ -44,7 +44,9 @@ pub async fn open(
         let key = match keys.key_file.map(Path::to_owned).or(store.key_file_path()) {
             Some(path) => blocking(move || Ok(key_file::load_or_create(&path)?)).await?,
             None => {
-                tracing::warn!("in-memory SQLite: secrets are sealed with a key that dies with this process");
+                tracing::warn!(
+                    "in-memory SQLite: secrets are sealed with a key that dies with this process"
+                );
                 Key::generate()
             }
         };
@@ -104,7 +106,9 @@ pub async fn read_key(path: PathBuf) -> Result<Key, Error> {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(f).await?.map_err(|e| e as Error)
+    tokio::task::spawn_blocking(f)
+        .await?
+        .map_err(|e| e as Error)
 }
 
 /// The URL without its password, for logs.

@@ -113,11 +113,9 @@ mod tests {
         // Same id, another key (as after a 32-bit id collision): a mismatch.
         let mut forged = KeyCheck::make(&Key::generate());
         forged.key_id = old.id().to_owned();
-        forged.value = forged.value.replacen(
-            forged.value.split('.').nth(1).unwrap(),
-            old.id(),
-            1,
-        );
+        forged.value = forged
+            .value
+            .replacen(forged.value.split('.').nth(1).unwrap(), old.id(), 1);
         assert_eq!(ring.verify_key_check(&forged), KeyCheckStatus::Mismatch);
         // A sealed secret cannot pass for a check value (other associated data).
         let id = crate::ProfileId::generate();

@@ -21,16 +21,16 @@ pub use connector::{
     AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
+pub use key_check::{KeyCheck, KeyCheckStatus};
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
-pub use key_check::{KeyCheck, KeyCheckStatus};
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{EnvFileResolver, Secret, SecretRef, SecretResolver};
 pub use service::{
-    ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile, DEFAULT_MAX_CONCURRENT_PROBES,
-    DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
+    ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
+    DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
 
 /// Re-exported so connectors and hosts use the same versions.

@@ -284,9 +284,9 @@ impl Sealer for Keyring {
     }
 
     fn key_check(&self, key_id: &str) -> Result<KeyCheck> {
-        let key = self
-            .key(key_id)
-            .ok_or_else(|| Error::invalid("/key_id", format!("key {key_id} is not in the keyring")))?;
+        let key = self.key(key_id).ok_or_else(|| {
+            Error::invalid("/key_id", format!("key {key_id} is not in the keyring"))
+        })?;
         Ok(KeyCheck::make(key))
     }
 
@@ -333,7 +333,10 @@ mod tests {
             serde_json::json!({"field": "/config/password", "kind": "sealed"})
         );
         let err = err.to_string();
-        assert!(err.contains(id.as_str()) && err.contains(old.active_id()), "{err}");
+        assert!(
+            err.contains(id.as_str()) && err.contains(old.active_id()),
+            "{err}"
+        );
         assert!(!err.contains("s3cret"));
     }
 

@@ -22,7 +22,8 @@ async fn make(exclusive: bool) -> TempStore {
 
 mod delegate {
     use patchbay_core::{
-        async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+        async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository,
+        Result,
     };
 
     #[async_trait]

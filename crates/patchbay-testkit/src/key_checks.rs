@@ -10,7 +10,9 @@ pub async fn key_checks_round_trip(repo: &dyn ProfileRepository) {
     let keys = [Key::generate(), Key::generate(), Key::generate()];
     let ring = keys[1..]
         .iter()
-        .fold(Keyring::new(keys[0].clone()), |r, k| r.with_older(k.clone()));
+        .fold(Keyring::new(keys[0].clone()), |r, k| {
+            r.with_older(k.clone())
+        });
     let checks: Vec<KeyCheck> = keys
         .iter()
         .map(|k| ring.key_check(k.id()).expect("check of a held key"))
@@ -26,7 +28,10 @@ pub async fn key_checks_round_trip(repo: &dyn ProfileRepository) {
     }
     // A second check for a recorded id does not replace the first.
     let again = ring.key_check(keys[0].id()).expect("check");
-    assert_ne!(again.value, checks[0].value, "check values use fresh nonces");
+    assert_ne!(
+        again.value, checks[0].value,
+        "check values use fresh nonces"
+    );
     assert!(!repo.add_key_check(&again).await.expect("add again"));
 
     let all = repo.key_checks().await.expect("list");
@@ -46,7 +51,10 @@ pub async fn key_checks_round_trip(repo: &dyn ProfileRepository) {
     }
 
     assert!(repo.remove_key_check(keys[1].id()).await.expect("remove"));
-    assert!(!repo.remove_key_check(keys[1].id()).await.expect("remove again"));
+    assert!(!repo
+        .remove_key_check(keys[1].id())
+        .await
+        .expect("remove again"));
     assert!(!repo
         .remove_key_check("never-recorded")
         .await

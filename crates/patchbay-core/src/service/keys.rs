@@ -97,7 +97,12 @@ impl ProfileService {
     }
 
     fn keyring_refused(&self, missing: &[&String], mismatched: &[&String]) -> Error {
-        let list = |ids: &[&String]| ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        let list = |ids: &[&String]| {
+            ids.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut why = Vec::new();
         if !missing.is_empty() {
             why.push(format!(
@@ -183,11 +188,13 @@ impl ProfileService {
             next.updated_at = now();
             match self.inner.repo.update(&next, profile.version).await {
                 Ok(()) => return Ok(Resealed::Yes),
-                Err(Error::VersionConflict { .. }) => match self.inner.repo.get(&profile.id).await {
-                    Ok(fresh) => profile = fresh,
-                    Err(Error::NotFound(_)) => return Ok(Resealed::NotNeeded),
-                    Err(e) => return Err(e),
-                },
+                Err(Error::VersionConflict { .. }) => {
+                    match self.inner.repo.get(&profile.id).await {
+                        Ok(fresh) => profile = fresh,
+                        Err(Error::NotFound(_)) => return Ok(Resealed::NotNeeded),
+                        Err(e) => return Err(e),
+                    }
+                }
                 Err(Error::NotFound(_)) => return Ok(Resealed::NotNeeded),
                 Err(e) => return Err(e),
             }
@@ -280,7 +287,11 @@ impl ProfileService {
         let mut users = Vec::new();
         self.each_profile(|p| {
             let sealer = &self.inner.sealer;
-            if p.secrets.0.values().any(|e| sealer.key_id_of(e) == Some(key_id)) {
+            if p.secrets
+                .0
+                .values()
+                .any(|e| sealer.key_id_of(e) == Some(key_id))
+            {
                 users.push(p.id.clone());
             }
         })

@@ -4,7 +4,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use patchbay_core::{
-    async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository,
+    Result,
 };
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use sqlx::Connection;

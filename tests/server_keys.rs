@@ -33,7 +33,12 @@ fn server_bin() -> &'static Path {
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
+        // Test processes run in parallel: one cargo build at a time.
+        let lock =
+            std::fs::File::create(profile_dir.join(".server-keys-build.lock")).expect("lock file");
+        lock.lock().expect("lock");
         let status = build.status().expect("run cargo build");
+        drop(lock);
         assert!(status.success(), "cargo build --example server failed");
         profile_dir.join("examples").join("server")
     })
@@ -234,22 +239,19 @@ fn a_second_server_with_another_key_on_the_same_postgres_schema_exits() {
     let (a, b) = (new_key(&a_path), new_key(&b_path));
     let url = postgres_url();
     let common = ["--database-url", &url, "--pg-schema", &schema.0];
-    let with = |key: &Path| {
-        let mut v = common.to_vec();
-        v.extend(["--key-file", key.to_str().unwrap()]);
-        v
-    };
+    let (a_file, b_file) = (a_path.to_str().unwrap(), b_path.to_str().unwrap());
+    let with_a = [&common[..], &["--key-file", a_file][..]].concat();
 
-    stop(serve(&with(&a_path)));
+    stop(serve(&with_a));
     let mut second = vec!["--listen", "127.0.0.1:0"];
-    second.extend(with(&b_path));
+    second.extend([&common[..], &["--key-file", b_file][..]].concat());
     assert_refused(&run(&second), &[a.id(), b.id()]);
     // The same through PATCHBAY_SEAL_KEY instead of a file.
     let mut c = command(&[&["--listen", "127.0.0.1:0"][..], &common[..]].concat());
     c.env("PATCHBAY_SEAL_KEY", b.to_base64().as_str());
     assert_refused(&c.output().expect("run"), &[a.id()]);
     // The first key still serves.
-    stop(serve(&with(&a_path)));
+    stop(serve(&with_a));
 }
 
 fn profile(name: &str) -> NewProfile {

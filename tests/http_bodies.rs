@@ -7,7 +7,8 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    new_body, ok_config, start, start_shared, start_with_connector, start_with_wrong_key, SENTINEL,
+    database_file, new_body, ok_config, start, start_shared, start_with_connector,
+    start_with_wrong_key, SENTINEL,
 };
 
 const CREATE: &str = "/connection_profiles";
@@ -197,7 +198,7 @@ async fn the_sentinel_secret_is_in_no_response() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn internal_failures_are_500_and_say_nothing() {
+async fn a_wrong_key_is_422_secret_unavailable_naming_the_field() {
     let s = start_shared().await;
     let p = s.create("sealed").await;
     let other = start_with_wrong_key(&s).await;
@@ -207,11 +208,34 @@ async fn internal_failures_are_500_and_say_nothing() {
             json!({}),
         )
         .await;
+    let d = r.error(422, "SECRET_UNAVAILABLE");
+    assert_eq!(d, &json!({"field": "/config/password", "kind": "sealed"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn internal_failures_are_500_and_say_nothing() {
+    let s = start_shared().await;
+    let p = s.create("broken").await;
+    // Break the store under the server: its next read of dependents fails.
+    let url = format!("sqlite://{}", database_file(&s).display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    sqlx::query("DROP TABLE profile_dependents")
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+    let r = s
+        .get(&format!(
+            "/connection_profiles/{}/dependents",
+            p["id"].as_str().unwrap()
+        ))
+        .await;
     r.error(500, "INTERNAL");
     assert_eq!(r.json["error"]["message"], "internal server error");
     assert_eq!(r.json["error"]["details"], json!({}));
     assert!(
-        !r.text.contains("sealed") && !r.text.contains("key"),
+        !r.text.contains("sqlite") && !r.text.contains("profile_dependents"),
         "{}",
         r.text
     );

@@ -130,7 +130,7 @@ pub fn database_file(s: &Server) -> std::path::PathBuf {
 }
 
 /// A second server over the same database whose keyring cannot open the
-/// secrets the first one sealed: a real internal failure.
+/// secrets the first one sealed (built without the startup key check).
 pub async fn start_with_wrong_key(first: &Server) -> Server {
     let url = format!(
         "sqlite://{}",

@@ -177,8 +177,8 @@ async fn reseal_moves_every_secret_to_the_active_key() {
         .sealer(rotated.clone())
         .build()
         .unwrap();
-    assert_eq!(svc2.reseal().await.unwrap(), 5);
-    assert_eq!(svc2.reseal().await.unwrap(), 0, "idempotent");
+    assert_eq!(svc2.reseal().await.unwrap().resealed, 5);
+    assert_eq!(svc2.reseal().await.unwrap().resealed, 0, "idempotent");
     let only_new = Keyring::new(new.clone());
     for (i, id) in ids.iter().enumerate() {
         let stored = svc2.get(id).await.unwrap();
@@ -187,7 +187,7 @@ async fn reseal_moves_every_secret_to_the_active_key() {
             envelope.starts_with(&format!("pbs1.{}.", new.id())),
             "{envelope}"
         );
-        assert_eq!(stored.version, 1, "reseal is not a user-visible change");
+        assert_eq!(stored.version, 2, "a reseal is a new version");
         use patchbay::secrecy::ExposeSecret;
         assert_eq!(
             only_new

@@ -227,7 +227,7 @@ async fn unresolvable_reference_names_the_field_and_kind() {
 }
 
 #[tokio::test]
-async fn wrong_key_is_a_clear_storage_error() {
+async fn wrong_key_is_secret_unavailable() {
     let (svc, _) = setup();
     let p = svc
         .create(new_profile("wrong-key", ok_config(SENTINEL)))
@@ -240,7 +240,11 @@ async fn wrong_key_is_a_clear_storage_error() {
         .build()
         .unwrap();
     let err = other.test_profile(&p.id, None).await.unwrap_err();
-    assert_eq!(err.code(), "STORAGE");
+    assert_eq!(err.code(), "SECRET_UNAVAILABLE");
+    assert_eq!(
+        err.details(),
+        json!({"field": "/config/password", "kind": "sealed"})
+    );
     let text = err.to_string();
     assert!(
         text.contains(p.id.as_str()) && text.contains("password") && !text.contains(SENTINEL),

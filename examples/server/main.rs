@@ -3,20 +3,28 @@
 //! `cargo run --example server` starts on 127.0.0.1:8080 with a SQLite
 //! database (and its key file) in the working directory. See `--help`.
 
+mod keys;
 mod store;
 mod tables;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use patchbay::{NetworkPolicy, ProfileService, SecretAccess};
 use tracing_subscriber::EnvFilter;
 
 /// Serves the connection-profiles API under /api/v1.
+///
+/// Secrets are sealed with the key in `--key-file`. At startup the store is
+/// checked to hold only secrets this server's keys open (by the key check
+/// values it records): a server with the wrong key exits with an error
+/// naming the key ids instead of serving. Keys: `server key --help`.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -24,16 +32,34 @@ struct Args {
     /// `memory:` (nothing kept).
     #[arg(
         long,
+        global = true,
         env = "PATCHBAY_DATABASE_URL",
         default_value = "sqlite://patchbay.db"
     )]
     database_url: String,
-    /// File holding the base64 sealing key; created (mode 0600) when missing.
-    /// Default: `<database file>.key` for SQLite, `patchbay.key` for Postgres.
-    #[arg(long, env = "PATCHBAY_KEY_FILE")]
+    /// File holding the base64 key that seals secrets. SQLite: default
+    /// `<database file>.key`, created (mode 0600) when missing. Postgres:
+    /// required (or the key itself, base64, in PATCHBAY_SEAL_KEY), never
+    /// created: make one with `server key new --out FILE`.
+    #[arg(long, global = true, env = "PATCHBAY_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// Files holding older keys, which open secrets but never seal
+    /// (repeatable or comma-separated): kept until a rotation moved every
+    /// secret off them.
+    #[arg(
+        long,
+        global = true,
+        env = "PATCHBAY_OLD_KEY_FILES",
+        value_delimiter = ','
+    )]
+    old_key_file: Vec<PathBuf>,
     /// Postgres schema holding the tables.
-    #[arg(long, env = "PATCHBAY_PG_SCHEMA", default_value = "patchbay")]
+    #[arg(
+        long,
+        global = true,
+        env = "PATCHBAY_PG_SCHEMA",
+        default_value = "patchbay"
+    )]
     pg_schema: String,
     /// Refuse probes to loopback and private networks too.
     #[arg(long, env = "PATCHBAY_DENY_PRIVATE_NETWORKS")]
@@ -68,6 +94,14 @@ struct Args {
     response_cache_bytes: u64,
 }
 
+/// Without a subcommand, the server serves.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Sealing keys: create, rotate, retire.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
@@ -84,12 +118,14 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let (repo, keyring) = store::open(
-        &args.database_url,
-        args.key_file.as_deref(),
-        &args.pg_schema,
-    )
-    .await?;
+    let key_sources = store::KeySources {
+        key_file: args.key_file.as_deref(),
+        old_key_files: &args.old_key_file,
+    };
+    if let Some(Command::Key(command)) = args.command {
+        return keys::run(command, &args.database_url, &key_sources, &args.pg_schema).await;
+    }
+    let (repo, keys) = store::open(&args.database_url, &key_sources, &args.pg_schema).await?;
     let mut policy = NetworkPolicy::default();
     if args.deny_private_networks {
         policy = policy.deny_private_networks();
@@ -104,7 +140,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         policy = policy.allow_host_name(host);
     }
     let service = ProfileService::builder(repo)
-        .sealer(keyring)
+        .sealer(store::keyring(keys))
         .network_policy(policy)
         .secret_access(secret_access(&args)?)
         .connector(patchbay_connector_kafka::KafkaConnector)
@@ -114,7 +150,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .connector(patchbay_connector_nats::NatsConnector)
         .connector(patchbay_connector_mqtt::MqttConnector)
         .connector(patchbay_connector_rabbitmq::RabbitMqConnector)
-        .build()?;
+        // Refuses a keyring that cannot open the stored secrets, naming the key ids.
+        .build_checked()
+        .await?;
 
     let tables = tables::Tables::load(service.clone()).await?;
     let api = patchbay_http::HttpApi::new(service)

@@ -8,6 +8,7 @@
 pub mod connector;
 pub mod error;
 pub mod input;
+pub mod key_check;
 pub mod policy;
 pub mod profile;
 pub mod registry;
@@ -26,6 +27,7 @@ pub use connector::{
     AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
+pub use key_check::{KeyCheck, KeyCheckStatus};
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
@@ -38,8 +40,8 @@ pub use seal::{Key, Keyring, Sealer};
 pub use secret::{Secret, SecretRef, SecretResolver};
 pub use secret_access::{EnvFileResolver, SecretAccess};
 pub use service::{
-    ProfileService, ProfileServiceBuilder, DEFAULT_MAX_CONCURRENT_PROBES,
-    DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
+    ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
+    DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
 
 /// Re-exported so connectors and hosts use the same versions.

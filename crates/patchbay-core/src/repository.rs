@@ -4,7 +4,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::key_check::KeyCheck;
 use crate::profile::{Profile, ProfileId};
+
+fn no_key_checks() -> crate::Error {
+    crate::Error::Unsupported("this store records no key check values".to_owned())
+}
 
 /// Largest page a repository returns, whatever the caller asks.
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -133,6 +138,39 @@ pub trait ProfileRepository: Send + Sync + 'static {
 
     /// Everything that depends on the profile, sorted by kind then id.
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>>;
+
+    /// The [key check values](KeyCheck) recorded for the keys that sealed
+    /// this store's secrets, sorted by key id. The service compares them with
+    /// its keyring at startup
+    /// ([`verify_keyring`](crate::ProfileService::verify_keyring)).
+    ///
+    /// # Errors
+    /// `Storage` when the backend fails; `Unsupported` (the default) for a
+    /// store that records no key checks.
+    async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+        Err(no_key_checks())
+    }
+
+    /// Records `check` unless a check for its key id is recorded already (the
+    /// first one stays); returns whether it was recorded. Atomic: of
+    /// concurrent calls for one key id, one records.
+    ///
+    /// # Errors
+    /// `Storage` when the backend fails; `Unsupported` (the default).
+    async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+        let _ = check;
+        Err(no_key_checks())
+    }
+
+    /// Forgets the check of `key_id` (the key was retired); returns whether
+    /// one was recorded.
+    ///
+    /// # Errors
+    /// `Storage` when the backend fails; `Unsupported` (the default).
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        let _ = key_id;
+        Err(no_key_checks())
+    }
 
     /// A counter that moves whenever anything this store holds changes
     /// (create, update, delete, attach, detach), or `None` (the default) when

@@ -12,9 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::key_check::{KeyCheck, KeyCheckStatus};
 use crate::profile::ProfileId;
 
-const PREFIX: &str = "pbs1";
+pub(crate) const PREFIX: &str = "pbs1";
 
 /// Encrypts secret fields before they reach a repository and decrypts them
 /// when a probe needs them. The envelope is bound to the profile id and
@@ -29,19 +30,40 @@ pub trait Sealer: Send + Sync + 'static {
     /// Opens an envelope made by [`seal`](Self::seal).
     ///
     /// # Errors
-    /// `Storage` naming the profile and field when the key is unknown or the
+    /// `SecretUnavailable` (kind `sealed`, field `/config/<field>`, the
+    /// message naming the profile and key id) when the key is unknown or the
     /// envelope does not authenticate (wrong key, tampering, moved envelope).
     fn open(&self, profile: &ProfileId, field: &str, envelope: &str) -> Result<SecretString>;
 
     /// Whether the envelope is sealed with a key other than the active one.
     fn needs_reseal(&self, envelope: &str) -> bool;
+
+    /// The id of the key that sealed `envelope`, `None` when it is not an
+    /// envelope of this sealer. Used to find what a key still seals.
+    fn key_id_of<'a>(&self, envelope: &'a str) -> Option<&'a str>;
+
+    /// The id of the key that seals.
+    fn active_key_id(&self) -> &str;
+
+    /// The ids of every key that opens, the active one first.
+    fn key_ids(&self) -> Vec<String>;
+
+    /// A [`KeyCheck`] for the held key `key_id`: proof, storable beside the
+    /// sealed secrets, that a later keyring holds the same key.
+    ///
+    /// # Errors
+    /// `Validation` on `/key_id` when this sealer holds no such key.
+    fn key_check(&self, key_id: &str) -> Result<KeyCheck>;
+
+    /// Whether this sealer holds the key that made `check`.
+    fn verify_key_check(&self, check: &KeyCheck) -> KeyCheckStatus;
 }
 
 /// A 256-bit key. `Debug` shows only its id.
 #[derive(Clone)]
 pub struct Key {
-    id: String,
-    bytes: Zeroizing<[u8; 32]>,
+    pub(crate) id: String,
+    pub(crate) bytes: Zeroizing<[u8; 32]>,
 }
 
 impl Key {
@@ -167,7 +189,7 @@ impl Keyring {
         &self.active.id
     }
 
-    fn key(&self, id: &str) -> Option<&Key> {
+    pub(crate) fn key(&self, id: &str) -> Option<&Key> {
         std::iter::once(&self.active)
             .chain(&self.older)
             .find(|k| k.id == id)
@@ -178,7 +200,7 @@ fn aad(profile: &ProfileId, field: &str) -> Vec<u8> {
     format!("{profile}/{field}").into_bytes()
 }
 
-fn split(envelope: &str) -> Option<(&str, &str)> {
+pub(crate) fn split(envelope: &str) -> Option<(&str, &str)> {
     let mut parts = envelope.splitn(3, '.');
     (parts.next()? == PREFIX).then_some(())?;
     Some((parts.next()?, parts.next()?))
@@ -209,9 +231,10 @@ impl Sealer for Keyring {
     }
 
     fn open(&self, profile: &ProfileId, field: &str, envelope: &str) -> Result<SecretString> {
-        let fail = |why: String| Error::Storage {
-            message: format!("cannot open secret field {field} of profile {profile}: {why}"),
-            source: None,
+        let fail = |why: String| Error::SecretUnavailable {
+            field: format!("/config/{field}"),
+            kind: "sealed".to_owned(),
+            message: format!("profile {profile}: {why}"),
         };
         let (kid, data) = split(envelope).ok_or_else(|| fail("not a sealed envelope".into()))?;
         let key = self
@@ -244,6 +267,35 @@ impl Sealer for Keyring {
     fn needs_reseal(&self, envelope: &str) -> bool {
         split(envelope).is_none_or(|(kid, _)| kid != self.active.id)
     }
+
+    fn key_id_of<'a>(&self, envelope: &'a str) -> Option<&'a str> {
+        split(envelope).map(|(kid, _)| kid)
+    }
+
+    fn active_key_id(&self) -> &str {
+        &self.active.id
+    }
+
+    fn key_ids(&self) -> Vec<String> {
+        std::iter::once(&self.active)
+            .chain(&self.older)
+            .map(|k| k.id.clone())
+            .collect()
+    }
+
+    fn key_check(&self, key_id: &str) -> Result<KeyCheck> {
+        let key = self.key(key_id).ok_or_else(|| {
+            Error::invalid("/key_id", format!("key {key_id} is not in the keyring"))
+        })?;
+        Ok(KeyCheck::make(key))
+    }
+
+    fn verify_key_check(&self, check: &KeyCheck) -> KeyCheckStatus {
+        match self.key(&check.key_id) {
+            None => KeyCheckStatus::Missing,
+            Some(key) => check.verify(key),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -270,12 +322,22 @@ mod tests {
             new.open(&id, "password", &env).unwrap().expose_secret(),
             "s3cret"
         );
-        // A keyring without the key names the profile and field, and no secret.
+        // A keyring without the key: SECRET_UNAVAILABLE naming the profile,
+        // field and key id, and no secret.
         let err = Keyring::ephemeral()
             .open(&id, "password", &env)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains(id.as_str()) && err.contains("password") && !err.contains("s3cret"));
+            .unwrap_err();
+        assert_eq!(err.code(), "SECRET_UNAVAILABLE");
+        assert_eq!(
+            err.details(),
+            serde_json::json!({"field": "/config/password", "kind": "sealed"})
+        );
+        let err = err.to_string();
+        assert!(
+            err.contains(id.as_str()) && err.contains(old.active_id()),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! across an `.await`.
 #![warn(missing_docs)]
 
+mod key_checks;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,8 +16,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    ChangeBroadcast, Dependent, Error, ListQuery, Page, Profile, ProfileEvent, ProfileEvents,
-    ProfileId, ProfileRepository, Result,
+    ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent,
+    ProfileEvents, ProfileId, ProfileRepository, Result,
 };
 
 /// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
@@ -26,6 +28,7 @@ pub struct MemoryStore {
     revision: AtomicU64,
     /// The change feed; sent to under the lock, so events follow write order.
     feed: ChangeBroadcast,
+    key_checks: key_checks::KeyChecks,
 }
 
 #[derive(Debug, Default)]
@@ -226,6 +229,18 @@ impl ProfileRepository for MemoryStore {
             .get(id)
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+        Ok(self.key_checks.all())
+    }
+
+    async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+        Ok(self.key_checks.add(check))
+    }
+
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        Ok(self.key_checks.remove(key_id))
     }
 
     /// Every write goes through this store, so the revision is always known.

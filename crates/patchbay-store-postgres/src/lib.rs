@@ -26,6 +26,7 @@
 
 mod config;
 mod error;
+mod key_checks;
 mod migrate;
 mod notify;
 mod queries;

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "change feed",
         include_str!("../migrations/0002_change_feed.sql"),
     ),
+    (
+        3,
+        "key checks",
+        include_str!("../migrations/0003_key_checks.sql"),
+    ),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

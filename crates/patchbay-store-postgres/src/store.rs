@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::{check_schema, PostgresConfig};
 use crate::error::storage;
+use crate::key_checks::KeyCheckSql;
 use crate::migrate;
 use crate::queries::Queries;
 
@@ -17,6 +18,7 @@ pub struct PostgresStore {
     pub(crate) pool: PgPool,
     schema: Arc<str>,
     pub(crate) sql: Arc<Queries>,
+    pub(crate) key_sql: Arc<KeyCheckSql>,
 }
 
 impl PostgresStore {
@@ -48,6 +50,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             sql: Arc::new(Queries::new(&config.schema)),
+            key_sql: Arc::new(KeyCheckSql::new(&config.schema)),
             schema: config.schema.into(),
         };
         if config.migrate_on_open {

@@ -83,6 +83,7 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
     let old = Key::generate();
     let keyring = Keyring::new(old.clone());
     let svc = service(&store, keyring.clone());
+    assert_eq!(svc.verify_keyring().await.expect("check"), [old.id()]);
     let mut made = Vec::new();
     for i in 0..3 {
         let s = sentinel();
@@ -115,12 +116,17 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
         made[0].1
     );
 
-    // Wrong key: STORAGE naming the profile, no secret.
-    let err = service(&store, Keyring::ephemeral())
+    // Wrong key: refused by the startup check naming the key ids, and a
+    // probe is SECRET_UNAVAILABLE naming the profile, no secret.
+    let wrong = service(&store, Keyring::ephemeral());
+    let err = wrong.verify_keyring().await.expect_err("wrong keyring");
+    assert_eq!(err.code(), "SECRET_UNAVAILABLE");
+    assert!(err.to_string().contains(old.id()), "{err}");
+    let err = wrong
         .test_profile(&made[0].0, None)
         .await
         .expect_err("wrong key");
-    assert_eq!(err.code(), "STORAGE");
+    assert_eq!(err.code(), "SECRET_UNAVAILABLE");
     let text = format!("{err} {err:?}");
     assert!(
         text.contains(made[0].0.as_str()) && !text.contains(&made[0].1),
@@ -129,8 +135,10 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
 
     // Rotation: reseal rewrites every envelope with the new key.
     let new = Key::generate();
-    let svc = service(&store, Keyring::new(new.clone()).with_older(old));
-    assert_eq!(svc.reseal().await.expect("reseal"), made.len());
+    let svc = service(&store, Keyring::new(new.clone()).with_older(old.clone()));
+    svc.verify_keyring().await.expect("old and new");
+    assert_eq!(svc.reseal().await.expect("reseal").resealed, made.len());
+    assert!(svc.retire_key(old.id()).await.expect("retire the old key"));
     let ids = stored_key_ids(&store).await;
     assert_eq!(ids.len(), made.len());
     assert!(
@@ -146,4 +154,8 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
             .expect("probe");
     }
     assert!(!raw_rows(&store).await.contains(made[1].1.as_str()));
+    service(&store, only_new.clone())
+        .verify_keyring()
+        .await
+        .expect("the new key alone opens the store");
 }

@@ -27,6 +27,7 @@ mod config;
 mod error;
 mod feed;
 mod file_lock;
+mod key_checks;
 pub mod key_file;
 mod migrate;
 mod queries;

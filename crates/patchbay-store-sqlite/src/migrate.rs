@@ -11,11 +11,18 @@ use sqlx::SqlitePool;
 use crate::error::storage;
 
 /// `(version, description, sql)`, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "profiles",
-    include_str!("../migrations/0001_profiles.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "profiles",
+        include_str!("../migrations/0001_profiles.sql"),
+    ),
+    (
+        2,
+        "key checks",
+        include_str!("../migrations/0002_key_checks.sql"),
+    ),
+];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (
     version INTEGER NOT NULL PRIMARY KEY,

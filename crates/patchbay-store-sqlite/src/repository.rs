@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, ListQuery, Page, Profile, ProfileEvent, ProfileEvents, ProfileId,
+    Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent, ProfileEvents, ProfileId,
     ProfileRepository, Result,
 };
 
@@ -127,6 +127,18 @@ impl ProfileRepository for SqliteStore {
             return Err(not_found(id));
         }
         Ok(deps)
+    }
+
+    async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+        self.select_key_checks().await
+    }
+
+    async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+        self.insert_key_check(check).await
+    }
+
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        self.delete_key_check(key_id).await
     }
 
     fn revision(&self) -> Option<u64> {

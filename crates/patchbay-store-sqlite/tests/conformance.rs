@@ -22,7 +22,8 @@ async fn make(exclusive: bool) -> TempStore {
 
 mod delegate {
     use patchbay_core::{
-        async_trait, Dependent, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+        async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository,
+        Result,
     };
 
     #[async_trait]
@@ -56,6 +57,15 @@ mod delegate {
         }
         async fn watch(&self) -> Result<patchbay_core::ProfileEvents> {
             self.store.watch().await
+        }
+        async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
+            self.store.key_checks().await
+        }
+        async fn add_key_check(&self, check: &KeyCheck) -> Result<bool> {
+            self.store.add_key_check(check).await
+        }
+        async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+            self.store.remove_key_check(key_id).await
         }
         fn revision(&self) -> Option<u64> {
             self.store.revision()

@@ -128,13 +128,13 @@ async fn secrets_sealed_at_rest_and_restored() {
         .await
         .expect("probe after reopen");
 
-    // A wrong key: a clear STORAGE error naming the profile, no secret.
+    // A wrong key: a clear SECRET_UNAVAILABLE naming the profile, no secret.
     let wrong = service(&store, Keyring::ephemeral());
     let err = wrong
         .test_profile(&id, None)
         .await
         .expect_err("wrong key must fail");
-    assert_eq!(err.code(), "STORAGE");
+    assert_eq!(err.code(), "SECRET_UNAVAILABLE");
     let text = format!("{err} {err:?}");
     assert!(
         text.contains(id.as_str()) && !text.contains(&secret),
@@ -166,9 +166,9 @@ async fn rotation_and_reseal() {
     let new = Key::generate();
     let rotated = Keyring::new(new.clone()).with_older(old.clone());
     let svc = service(&store, rotated.clone());
-    assert_eq!(svc.reseal().await.expect("reseal"), made.len());
+    assert_eq!(svc.reseal().await.expect("reseal").resealed, made.len());
     assert_eq!(
-        svc.reseal().await.expect("reseal again"),
+        svc.reseal().await.expect("reseal again").resealed,
         0,
         "reseal must be idempotent"
     );
@@ -194,7 +194,7 @@ async fn rotation_and_reseal() {
                 .await
                 .expect_err("old key")
                 .code(),
-            "STORAGE"
+            "SECRET_UNAVAILABLE"
         );
     }
     assert!(!contains(&raw_bytes(&store), &made[0].1));

@@ -11,6 +11,8 @@
 //!   without a feed passes them by answering `UNSUPPORTED`.
 //! * [`connector`]: cases every connector runs (schema validity, secrets
 //!   marked, a sentinel secret never leaks, deadline honoured, refused fast).
+//! * [`key_checks`]: the key check values a store records (also in
+//!   [`repository_suite!`]).
 //! * [`fake`]: a scripted connector for testing the service itself.
 //! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
 //!   needs a missing service fails in CI instead of skipping).
@@ -18,6 +20,7 @@
 
 pub mod connector;
 pub mod fake;
+pub mod key_checks;
 pub mod net;
 pub mod repository;
 pub mod watch;
@@ -45,6 +48,7 @@ macro_rules! repository_suite {
             delete_removes, dependents_block_delete, revision_follows_writes,
             list_keyset_survives_writes_between_pages, list_exact_multiple_pages,
             list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write);
+        $crate::repository_suite!(@keys $make; key_checks_round_trip);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds), create_races_rename($rounds / 4));
@@ -82,6 +86,15 @@ macro_rules! repository_suite {
                 let Some(repo) = $make.await else { return };
                 let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
                 $crate::watch::$case(repo).await;
+            }
+        )+
+    };
+    (@keys $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                $crate::key_checks::$case(&repo).await;
             }
         )+
     };

@@ -40,6 +40,8 @@ struct Broken {
     flaws: Flaws,
     profiles: Mutex<Vec<Profile>>,
     dependents: Mutex<HashMap<ProfileId, BTreeSet<Dependent>>>,
+    /// Key check values, kept soundly: no case here breaks them.
+    key_checks: Mutex<std::collections::BTreeMap<String, patchbay_core::KeyCheck>>,
 }
 
 impl Broken {
@@ -227,6 +229,23 @@ impl ProfileRepository for Broken {
         let mut deps = self.dependents.lock().unwrap();
         self.exists(id)?;
         Ok(deps.get_mut(id).is_some_and(|s| s.remove(d)))
+    }
+
+    async fn key_checks(&self) -> Result<Vec<patchbay_core::KeyCheck>> {
+        Ok(self.key_checks.lock().unwrap().values().cloned().collect())
+    }
+
+    async fn add_key_check(&self, check: &patchbay_core::KeyCheck) -> Result<bool> {
+        let mut all = self.key_checks.lock().unwrap();
+        if all.contains_key(&check.key_id) {
+            return Ok(false);
+        }
+        all.insert(check.key_id.clone(), check.clone());
+        Ok(true)
+    }
+
+    async fn remove_key_check(&self, key_id: &str) -> Result<bool> {
+        Ok(self.key_checks.lock().unwrap().remove(key_id).is_some())
     }
 
     async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {

@@ -1,4 +1,4 @@
-//! Create, read, update, delete, dependents, reseal.
+//! Create, read, update, delete, dependents.
 
 use time::OffsetDateTime;
 
@@ -11,7 +11,7 @@ use crate::registry::ConnectorInfo;
 use crate::repository::{Dependent, ListQuery, Page, MAX_PAGE_SIZE};
 
 /// Timestamps are kept to the microsecond, the finest every store can hold.
-fn now() -> OffsetDateTime {
+pub(super) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_microsecond(t.microsecond())
         .expect("valid microsecond")
@@ -131,7 +131,7 @@ impl ProfileService {
         let mut next = current.clone();
         if let Some(patch) = &update.config {
             if patch.is_object() {
-                let mut full = Self::join(&current.config, &self.open(&current)?);
+                let mut full = Self::join(&current.config, &self.open_for_patch(&current, patch)?);
                 merge_patch(&mut full, patch);
                 self.check_config(reg, &full, &mut errors);
                 // A stored secret never follows the profile to a new host.
@@ -197,58 +197,6 @@ impl ProfileService {
     /// `NotFound`.
     pub async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
         self.inner.repo.dependents(id).await
-    }
-
-    /// Re-encrypts every stored secret sealed with a key other than the
-    /// active one; returns how many profiles were rewritten. The profile's
-    /// version and `updated_at` stay as they are: the content did not change.
-    ///
-    /// # Errors
-    /// `Storage` naming the profile whose secrets cannot be opened.
-    pub async fn reseal(&self) -> Result<usize> {
-        let mut count = 0;
-        let mut query = ListQuery {
-            limit: MAX_PAGE_SIZE,
-            ..ListQuery::default()
-        };
-        loop {
-            let page = self.inner.repo.list(&query).await?;
-            for profile in &page.items {
-                count += usize::from(self.reseal_one(profile.clone()).await?);
-            }
-            match page.next_cursor {
-                Some(c) => query.after = Some(c),
-                None => return Ok(count),
-            }
-        }
-    }
-
-    async fn reseal_one(&self, mut profile: Profile) -> Result<bool> {
-        for _ in 0..5 {
-            if !profile
-                .secrets
-                .0
-                .values()
-                .any(|e| self.inner.sealer.needs_reseal(e))
-            {
-                return Ok(false);
-            }
-            let secrets = self.open(&profile)?;
-            let mut next = profile.clone();
-            next.secrets = self.seal(&profile.id, &secrets)?;
-            match self.inner.repo.update(&next, profile.version).await {
-                Ok(()) => return Ok(true),
-                Err(Error::VersionConflict { .. }) => {
-                    profile = self.inner.repo.get(&profile.id).await?
-                }
-                Err(Error::NotFound(_)) => return Ok(false),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Storage {
-            message: format!("profile {} kept changing during reseal", profile.id),
-            source: None,
-        })
     }
 }
 

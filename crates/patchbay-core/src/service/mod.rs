@@ -2,6 +2,7 @@
 
 mod config;
 mod crud;
+mod keys;
 mod probe;
 mod resolve;
 mod watch;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+
+pub use keys::{ResealReport, SkippedProfile};
 
 use crate::connector::Connector;
 use crate::error::Result;
@@ -189,5 +192,18 @@ impl ProfileServiceBuilder {
                 lookups: Arc::new(Semaphore::new(self.max_concurrent_probes)),
             }),
         })
+    }
+
+    /// Builds the service and checks its keyring against the store
+    /// ([`ProfileService::verify_keyring`]): what a host calls at startup.
+    ///
+    /// # Errors
+    /// As [`build`](Self::build); `SecretUnavailable` on `/keyring` naming
+    /// the key ids when the keyring cannot open the stored secrets;
+    /// `Storage`; `Unsupported` for a store that records no key checks.
+    pub async fn build_checked(self) -> Result<ProfileService> {
+        let service = self.build()?;
+        service.verify_keyring().await?;
+        Ok(service)
     }
 }

@@ -3,6 +3,7 @@
 //! `cargo run --example server` starts on 127.0.0.1:8080 with a SQLite
 //! database (and its key file) in the working directory. See `--help`.
 
+mod auth;
 mod store;
 mod tables;
 
@@ -15,8 +16,11 @@ use tracing_subscriber::EnvFilter;
 
 /// Serves the connection-profiles API under /api/v1.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, after_help = auth::THREAT_MODEL)]
 struct Args {
+    /// Without a subcommand the server serves.
+    #[command(subcommand)]
+    command: Option<auth::Command>,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -51,6 +55,8 @@ struct Args {
     /// Only for stores that see every write: SQLite here, and `memory:`.
     #[arg(long, env = "PATCHBAY_RESPONSE_CACHE_BYTES", default_value_t = patchbay_http::DEFAULT_RESPONSE_CACHE_BYTES)]
     response_cache_bytes: u64,
+    #[command(flatten)]
+    auth: auth::AuthArgs,
 }
 
 #[tokio::main]
@@ -61,14 +67,27 @@ async fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = run(Args::parse()).await {
+    let mut args = Args::parse();
+    if let Some(command) = args.command.take() {
+        std::process::exit(auth::run_command(command));
+    }
+    // Checked before anything is opened; exit code 2, like a usage error.
+    let access = match auth::Access::prepare(&args.auth, args.listen) {
+        Ok(access) => access,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(args, access).await {
         tracing::error!("{e}");
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error::Error>> {
     let (repo, keyring) = store::open(
         &args.database_url,
         args.key_file.as_deref(),
@@ -114,6 +133,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    let app = access.apply(app, addr);
     tracing::info!(database = %store::redacted(&args.database_url), "patchbay ready");
     // Scripts wait for this line; keep its shape.
     println!("patchbay listening on http://{addr}/api/v1");

@@ -306,9 +306,11 @@ async fn loopback_without_tokens_checks_host_and_origin() {
         assert_eq!(body["error"]["details"]["header"], "host");
     }
     let post = |origin: &str| {
-        c.post(&url)
-            .header("origin", origin)
-            .json(&json!({ "name": "from-a-page", "connector": "redis", "config": { "host": "127.0.0.1" } }))
+        c.post(&url).header("origin", origin).json(
+            &json!({ "name": "from-a-page", "connector": "postgres",
+                "config": { "host": "127.0.0.1", "port": 5432, "database": "test",
+                            "username": "postgres", "password": "pw" } }),
+        )
     };
     let (status, body) = reply(post("http://evil.example")).await;
     assert_eq!(

@@ -341,7 +341,8 @@ mod tests {
             let e = BearerTokens::parse(&format!("# header\n{text}\n"))
                 .unwrap_err()
                 .to_string();
-            assert!(e.contains("line 2") && e.contains(problem), "{e}");
+            let line = format!("line {}", 1 + text.lines().count());
+            assert!(e.contains(&line) && e.contains(problem), "{e}");
             assert!(
                 !e.contains(&ok.token()[4..]) && !e.contains(&digest[7..]),
                 "{e}"

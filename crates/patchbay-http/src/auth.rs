@@ -148,7 +148,9 @@ pub(crate) fn document_security(doc: &mut Value) {
             reads them from its token file. Each token carries a tenant and a role: \
             read < test < write < admin, each implying the ones before it.",
     });
-    doc["security"] = json!([{ "bearer": [] }]);
+    // `{}`: a host may serve anonymous requests (`allow_anonymous`, the
+    // server example on loopback without tokens); the document is shared by both.
+    doc["security"] = json!([{ "bearer": [] }, {}]);
     let error = json!({ "$ref": "#/components/schemas/ErrorResponse" });
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;

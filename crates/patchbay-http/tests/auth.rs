@@ -265,7 +265,7 @@ async fn the_document_states_the_scheme_and_each_routes_role() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    assert_eq!(doc["security"], json!([{ "bearer": [] }]));
+    assert_eq!(doc["security"], json!([{ "bearer": [] }, {}]));
     let mut operations = 0;
     for (method, path, _, _, role, _) in routes("x", "y") {
         let op = &doc["paths"][path][method.to_ascii_lowercase()];

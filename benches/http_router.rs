@@ -65,6 +65,7 @@ fn routers(c: &mut Criterion) {
             patchbay_http::HttpApi::new(service.clone())
                 .mount_path("/api/v1")
                 .trace_requests(trace)
+                .allow_anonymous(patchbay_http::Principal::admin())
                 .into_mounted_router()
         };
         ((api(false), api(true)), id.expect("an id"))

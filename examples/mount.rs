@@ -1,20 +1,26 @@
 //! A host application that mounts the patchbay API under `/api/v1` beside its
-//! own routes, behind a bearer-token layer of its own.
+//! own routes, with authentication of its own: its layer turns a credential
+//! into a `patchbay_http::Principal` (tenant + roles) in the request
+//! extensions, and the adapter checks each route's role against it.
 //!
 //! `PATCHBAY_TOKEN=s3cret cargo run --example mount`, then
 //! `curl -H 'Authorization: Bearer s3cret' http://127.0.0.1:8081/api/v1/connectors`.
+//! The token is a stand-in for the host's real authentication (sessions,
+//! OIDC…): it is the admin of tenant `default`; `s3cret-read` is a reader.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use patchbay::memory::MemoryStore;
 use patchbay::ProfileService;
+use patchbay_http::{Principal, Role, TenantId};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,15 +38,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .connector(patchbay_connector_postgres::PostgresConnector)
         .build()?;
 
+    // No `allow_anonymous`: a request the layer below did not authenticate
+    // gets the adapter's 401, one whose role is too weak its 403.
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .into_router()
-        // Only the API needs a token; the host's own routes stay open.
         .layer(middleware::from_fn_with_state(
             Arc::new(token),
-            require_bearer,
+            authenticate,
         ));
     let app = Router::new()
+        // The host's own routes stay open.
         .route("/", get(|| async { "my host application\n" }))
         .route(
             "/healthz",
@@ -59,30 +67,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// 401 in the API's own error envelope unless `Authorization: Bearer <token>`.
-async fn require_bearer(State(token): State<Arc<String>>, req: Request, next: Next) -> Response {
+/// The host's authentication: `Authorization: Bearer <token>` is the admin,
+/// `<token>-read` a reader; anything else adds no principal.
+async fn authenticate(State(token): State<Arc<String>>, mut req: Request, next: Next) -> Response {
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
-        return next.run(req).await;
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .as_bytes();
+    let reader = format!("{token}-read");
+    // `ct_eq` compares without returning early (unequal lengths are unequal).
+    let role = if bool::from(given.ct_eq(token.as_bytes())) {
+        Some(Role::Admin)
+    } else if bool::from(given.ct_eq(reader.as_bytes())) {
+        Some(Role::Read)
+    } else {
+        None
+    };
+    if let Some(role) = role {
+        let principal = Principal::new(TenantId::default(), [role]).with_subject("demo");
+        req.extensions_mut().insert(principal);
     }
-    let body = json!({ "error": {
-        "code": "UNAUTHORIZED",
-        "message": "A valid bearer token is required",
-        "details": {},
-    }});
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer")],
-        Json(body),
-    )
-        .into_response()
-}
-
-/// Compares without returning early, so timing says nothing about the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    next.run(req).await
 }

@@ -26,7 +26,10 @@ async fn serve(url: &str) -> (String, tokio::task::JoinHandle<()>) {
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .into_mounted_router();
-    let app: axum::Router = api.merge(tables.router("/api/v1"));
+    // As the server example without tokens: every caller is admin.
+    let app: axum::Router = api
+        .merge(tables.router("/api/v1"))
+        .layer(axum::Extension(patchbay_http::Principal::admin()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

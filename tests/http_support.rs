@@ -172,6 +172,7 @@ async fn serve(
     // Mounted as the server example mounts it (nesting: patchbay-http's unit tests).
     let app: axum::Router = patchbay_http::HttpApi::new(service.clone())
         .mount_path("/api/v1")
+        .allow_anonymous(patchbay_http::Principal::admin())
         .into_mounted_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -3,6 +3,7 @@
 //! `cargo run --example server` starts on 127.0.0.1:8080 with a SQLite
 //! database (and its key file) in the working directory. See `--help`.
 
+mod auth;
 mod keys;
 mod store;
 mod tables;
@@ -21,8 +22,9 @@ use tracing_subscriber::EnvFilter;
 /// values it records): a server with the wrong key exits with an error
 /// naming the key ids instead of serving. Keys: `server key --help`.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, after_help = auth::THREAT_MODEL)]
 struct Args {
+    /// Without a subcommand the server serves.
     #[command(subcommand)]
     command: Option<Command>,
     /// Address to listen on (port 0 picks a free port).
@@ -92,6 +94,8 @@ struct Args {
     /// Only for stores that see every write: SQLite here, and `memory:`.
     #[arg(long, env = "PATCHBAY_RESPONSE_CACHE_BYTES", default_value_t = patchbay_http::DEFAULT_RESPONSE_CACHE_BYTES)]
     response_cache_bytes: u64,
+    #[command(flatten)]
+    auth: auth::AuthArgs,
 }
 
 /// Without a subcommand, the server serves.
@@ -100,6 +104,9 @@ enum Command {
     /// Sealing keys: create, rotate, retire.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Bearer tokens for `--token-file`.
+    #[command(subcommand)]
+    Token(auth::TokenCommand),
 }
 
 #[tokio::main]
@@ -110,21 +117,47 @@ async fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = run(Args::parse()).await {
+    let mut args = Args::parse();
+    match args.command.take() {
+        Some(Command::Token(command)) => std::process::exit(auth::run_command(command)),
+        Some(Command::Key(command)) => {
+            let sources = key_sources(&args);
+            if let Err(e) =
+                keys::run(command, &args.database_url, &sources, &args.pg_schema).await
+            {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+        None => {}
+    }
+    // Checked before anything is opened; exit code 2, like a usage error.
+    let access = match auth::Access::prepare(&args.auth, args.listen) {
+        Ok(access) => access,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(args, access).await {
         tracing::error!("{e}");
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let key_sources = store::KeySources {
+fn key_sources(args: &Args) -> store::KeySources<'_> {
+    store::KeySources {
         key_file: args.key_file.as_deref(),
         old_key_files: &args.old_key_file,
-    };
-    if let Some(Command::Key(command)) = args.command {
-        return keys::run(command, &args.database_url, &key_sources, &args.pg_schema).await;
     }
+}
+
+async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error::Error>> {
+    let key_sources = key_sources(&args);
     let (repo, keys) = store::open(&args.database_url, &key_sources, &args.pg_schema).await?;
     let mut policy = NetworkPolicy::default();
     if args.deny_private_networks {
@@ -168,6 +201,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    let app = access.apply(app, addr);
     tracing::info!(database = %store::redacted(&args.database_url), "patchbay ready");
     // Scripts wait for this line; keep its shape.
     println!("patchbay listening on http://{addr}/api/v1");

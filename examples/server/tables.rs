@@ -12,11 +12,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use patchbay::repository::MAX_PAGE_SIZE;
 use patchbay::{Dependent, Error, FieldError, ListQuery, ProfileId, ProfileService};
-use patchbay_http::{codes, ApiError};
+use patchbay_http::{codes, require_role, ApiError, Role};
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -60,13 +60,14 @@ impl Tables {
     /// `GET|POST {prefix}/connection_tables`, `DELETE {prefix}/connection_tables/{name}`.
     pub fn router<S: Clone + Send + Sync + 'static>(&self, prefix: &str) -> Router<S> {
         Router::new()
+            // The adapter's roles: attaching and detaching are writes.
             .route(
                 &format!("{prefix}/connection_tables"),
-                get(list).post(create),
+                require_role(Role::Read, get(list)).merge(require_role(Role::Write, post(create))),
             )
             .route(
                 &format!("{prefix}/connection_tables/{{name}}"),
-                delete(remove),
+                require_role(Role::Write, delete(remove)),
             )
             .with_state(self.clone())
     }

@@ -20,6 +20,11 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     /// The request could not be read or understood.
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// No principal: a missing or wrong credential (see [`crate::Principal`]).
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The principal's roles do not cover the route, or the request's
+    /// `Host`/`Origin` does not name the server.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
     /// Something failed inside the server; nothing more is said.
     pub const INTERNAL: &str = "INTERNAL";
 
@@ -52,7 +57,8 @@ pub fn status_for(code: &str) -> StatusCode {
     match code {
         "VALIDATION_FAILED" | "UNKNOWN_CONNECTOR" | "UNSUPPORTED" => StatusCode::BAD_REQUEST,
         codes::MALFORMED_JSON | codes::BAD_REQUEST => StatusCode::BAD_REQUEST,
-        "TARGET_FORBIDDEN" => StatusCode::FORBIDDEN,
+        codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        "TARGET_FORBIDDEN" | codes::FORBIDDEN => StatusCode::FORBIDDEN,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         codes::METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
         "ALREADY_EXISTS" | "VERSION_CONFLICT" | "PROFILE_IN_USE" => StatusCode::CONFLICT,

@@ -43,6 +43,7 @@ pub(crate) fn document(service: &ProfileService, mount_path: Option<&str>) -> Va
     if let Some(code) = doc.pointer_mut("/components/schemas/ErrorBody/properties/code") {
         code["enum"] = Value::Array(codes);
     }
+    crate::auth::document_security(&mut doc);
     if let Some(path) = mount_path {
         doc["servers"] = json!([{ "url": path.trim_end_matches('/') }]);
     }

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch, post, MethodRouter};
 use axum::Router;
 use patchbay_core::ProfileService;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth;
 use crate::cache::{ResponseCache, DEFAULT_RESPONSE_CACHE_BYTES};
 use crate::error::ApiError;
 use crate::handlers::{meta, probes, profiles};
+use crate::principal::Principal;
 
 /// Default largest request body: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -43,6 +45,7 @@ pub struct HttpApi {
     mount_path: Option<String>,
     cache_bytes: u64,
     trace_requests: bool,
+    anonymous: Option<Arc<Principal>>,
 }
 
 impl HttpApi {
@@ -54,7 +57,18 @@ impl HttpApi {
             mount_path: None,
             cache_bytes: DEFAULT_RESPONSE_CACHE_BYTES,
             trace_requests: true,
+            anonymous: None,
         }
+    }
+
+    /// Serve requests that carry no [`Principal`] as `principal`, instead of
+    /// refusing them with 401 `UNAUTHENTICATED` (the default). For a
+    /// single-user tool on loopback or a test: anyone who reaches the router
+    /// then acts as `principal`. Requests that do carry one are checked
+    /// against their own.
+    pub fn allow_anonymous(mut self, principal: Principal) -> Self {
+        self.anonymous = Some(Arc::new(principal));
+        self
     }
 
     /// Wrap every request in a `tower_http` trace span (default true). A
@@ -127,35 +141,77 @@ impl HttpApi {
             body_limit: self.body_limit,
             cache: Arc::new(ResponseCache::new(self.cache_bytes)),
         };
+        // Every route answers only a principal whose roles cover it (auth.rs).
+        let anonymous = self.anonymous;
+        let guard = |path: &str, routes: Vec<(&str, MethodRouter<AppState>)>| {
+            routes
+                .into_iter()
+                .map(|(method, route)| {
+                    auth::guarded(auth::role_for(method, path), anonymous.clone(), route)
+                })
+                .reduce(MethodRouter::merge)
+                .unwrap_or_else(MethodRouter::new)
+        };
+        let p = "/connection_profiles";
+        let one = "/connection_profiles/{id}";
         let router = Router::new()
             .route(
-                &at("/connection_profiles"),
-                get(profiles::list).post(profiles::create),
+                &at(p),
+                guard(
+                    p,
+                    vec![
+                        ("GET", get(profiles::list)),
+                        ("POST", post(profiles::create)),
+                    ],
+                ),
             )
             .route(
                 &at("/connection_profiles/test"),
-                axum::routing::post(probes::test_config),
+                guard(
+                    "/connection_profiles/test",
+                    vec![("POST", post(probes::test_config))],
+                ),
             )
             .route(
-                &at("/connection_profiles/{id}"),
-                get(profiles::get)
-                    .patch(profiles::update)
-                    .delete(profiles::delete),
+                &at(one),
+                guard(
+                    one,
+                    vec![
+                        ("GET", get(profiles::get)),
+                        ("PATCH", patch(profiles::update)),
+                        ("DELETE", axum::routing::delete(profiles::delete)),
+                    ],
+                ),
             )
             .route(
                 &at("/connection_profiles/{id}/test"),
-                axum::routing::post(probes::test_profile),
+                guard(
+                    "/connection_profiles/{id}/test",
+                    vec![("POST", post(probes::test_profile))],
+                ),
             )
             .route(
                 &at("/connection_profiles/{id}/autocomplete"),
-                get(probes::autocomplete),
+                guard(
+                    "/connection_profiles/{id}/autocomplete",
+                    vec![("GET", get(probes::autocomplete))],
+                ),
             )
             .route(
                 &at("/connection_profiles/{id}/dependents"),
-                get(meta::dependents),
+                guard(
+                    "/connection_profiles/{id}/dependents",
+                    vec![("GET", get(meta::dependents))],
+                ),
             )
-            .route(&at("/connectors"), get(meta::connectors))
-            .route(&at("/openapi.json"), get(meta::openapi))
+            .route(
+                &at("/connectors"),
+                guard("/connectors", vec![("GET", get(meta::connectors))]),
+            )
+            .route(
+                &at("/openapi.json"),
+                guard("/openapi.json", vec![("GET", get(meta::openapi))]),
+            )
             .fallback(meta::not_found)
             .method_not_allowed_fallback(meta::method_not_allowed)
             .layer(DefaultBodyLimit::max(self.body_limit))
@@ -194,7 +250,10 @@ mod tests {
             .connector(patchbay_testkit::fake::FakeConnector::default())
             .build()
             .expect("service");
-        HttpApi::new(service).body_limit(limit).into_router()
+        HttpApi::new(service)
+            .body_limit(limit)
+            .allow_anonymous(Principal::admin())
+            .into_router()
     }
 
     async fn post(app: Router, body: String) -> StatusCode {
@@ -213,6 +272,7 @@ mod tests {
             .expect("service");
         let mounted: Router = HttpApi::new(service)
             .mount_path("/api/v1/")
+            .allow_anonymous(Principal::admin())
             .into_mounted_router();
         for app in [nested, mounted] {
             for (uri, status) in [

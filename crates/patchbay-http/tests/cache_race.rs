@@ -98,7 +98,9 @@ async fn a_read_overtaken_by_a_write_is_not_reused() {
         .connector(FakeConnector::default())
         .build()
         .unwrap();
-    let app: Router = patchbay_http::HttpApi::new(service.clone()).into_router();
+    let app: Router = patchbay_http::HttpApi::new(service.clone())
+        .allow_anonymous(patchbay_http::Principal::admin())
+        .into_router();
     let new: NewProfile = serde_json::from_value(json!({
         "name": "raced", "connector": "fake", "description": "before",
         "config": {"host": "127.0.0.1"}

@@ -16,7 +16,6 @@ use crate::profile::{merge_patch, Profile};
 use crate::registry::Registered;
 use crate::resolved::ProfileRef;
 use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretOpened};
-use crate::secret::SecretRef;
 
 /// The audit hook's type.
 pub(super) type AccessHook = Arc<dyn Fn(&SecretOpened<'_>) + Send + Sync>;
@@ -86,7 +85,7 @@ impl ProfileService {
             Some(o) => self.layer(reg, &profile.config, &secrets, o, req.allow_conflicts)?,
             None => (profile.config, Vec::new()),
         };
-        let secrets = self.resolve_references(secrets, deadline, budget).await?;
+        let secrets = self.resolve_references(secrets, deadline).await?;
         Ok(ResolvedProfile {
             id: profile.id,
             name: profile.name,

@@ -122,8 +122,7 @@ async fn main() {
         Some(Command::Token(command)) => std::process::exit(auth::run_command(command)),
         Some(Command::Key(command)) => {
             let sources = key_sources(&args);
-            if let Err(e) =
-                keys::run(command, &args.database_url, &sources, &args.pg_schema).await
+            if let Err(e) = keys::run(command, &args.database_url, &sources, &args.pg_schema).await
             {
                 tracing::error!("{e}");
                 eprintln!("error: {e}");

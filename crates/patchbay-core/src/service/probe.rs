@@ -160,7 +160,9 @@ impl ProfileService {
                     ))
                 })?
                 .expect("the semaphore is never closed");
-            let mut config = self.resolve_secrets(public, secrets, deadline, &mut plain).await?;
+            let mut config = self
+                .resolve_secrets(public, secrets, deadline, &mut plain)
+                .await?;
             let endpoints = reg.connector.endpoints(&config)?;
             for (endpoint, addrs) in self.check_policy(endpoints, deadline, budget).await? {
                 config = config.with_checked_addrs(endpoint, addrs);

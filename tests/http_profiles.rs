@@ -116,12 +116,12 @@ async fn patch_keeps_secrets_and_guards_versions() {
     let r = s
         .patch(
             &path,
-            json!({"description": "new", "config": {"port": 10}, "version": 1}),
+            json!({"description": "new", "config": {"sleep_ms": 10}, "version": 1}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["data"]["version"], 2);
-    assert_eq!(r.json["data"]["config"]["port"], 10);
+    assert_eq!(r.json["data"]["config"]["sleep_ms"], 10);
     assert_eq!(r.json["data"]["secret_fields"], json!(["password"]));
     assert_eq!(r.headers["etag"], "\"2\"");
 

@@ -39,7 +39,7 @@ async fn create_get_update_delete() {
     let update = ProfileUpdate {
         name: Some("life-2".into()),
         description: Some(None),
-        config: Some(json!({ "port": null })),
+        config: Some(json!({ "port": null, "password": "pw" })),
         version: Some(1),
     };
     let p2 = svc.update(&p.id, update).await.unwrap();

@@ -75,7 +75,7 @@ async fn sentinel_never_appears_in_output_debug_errors_or_logs() {
         outputs.push(format!("{err} {err:?} {}", err.details()));
     }
     let update = ProfileUpdate {
-        config: Some(json!({ "port": 10 })),
+        config: Some(json!({ "sleep_ms": 10 })),
         ..Default::default()
     };
     outputs.push(format!("{:?}", svc.update(&p.id, update).await.unwrap()));
@@ -125,12 +125,12 @@ async fn update_keeps_omitted_secret_and_null_removes_it() {
         .await
         .unwrap();
     let update = ProfileUpdate {
-        config: Some(json!({ "port": 99 })),
+        config: Some(json!({ "sleep_ms": 99 })),
         version: Some(1),
         ..Default::default()
     };
     let p2 = svc.update(&p.id, update).await.unwrap();
-    assert_eq!((p2.version, p2.config["port"].as_u64()), (2, Some(99)));
+    assert_eq!((p2.version, p2.config["sleep_ms"].as_u64()), (2, Some(99)));
     let stored = svc.repository().get(&p.id).await.unwrap();
     assert_eq!(
         keyring

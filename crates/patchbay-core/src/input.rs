@@ -122,3 +122,37 @@ mod tests {
         assert!(errors.iter().all(|e| !e.message.contains("sec")));
     }
 }
+
+/// Whole numbers written with a fraction part (`5432.0`) become integers.
+/// JSON Schema counts them as integers, so a config the schema accepts must
+/// not be refused later by a connector's typed config.
+pub fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            // Below 2^53 every whole f64 is exact, and fits an i64.
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod integral_tests {
+    use super::integral_numbers;
+    use serde_json::json;
+
+    #[test]
+    fn whole_floats_become_integers() {
+        let mut v = json!({"port": 5432.0, "ratio": 0.5, "list": [1.0, -3.0], "big": 1e300});
+        integral_numbers(&mut v);
+        assert_eq!(
+            v,
+            json!({"port": 5432, "ratio": 0.5, "list": [1, -3], "big": 1e300})
+        );
+        assert!(v["port"].is_u64());
+    }
+}

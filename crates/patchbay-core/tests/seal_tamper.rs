@@ -41,7 +41,7 @@ fn join(prefix: &str, kid: &str, blob: &[u8]) -> String {
 fn refused(ring: &Keyring, id: &ProfileId, field: &str, env: &str, why: &str) {
     match ring.open(id, field, env) {
         Ok(v) => panic!("{why}: opened to {:?}", v.expose_secret()),
-        Err(e @ Error::Storage { .. }) => {
+        Err(e @ Error::SecretUnavailable { .. }) => {
             let text = format!("{e} {e:?}");
             assert!(text.contains(id.as_str()), "{why}: {text}");
             assert!(text.contains(field), "{why}: {text}");
@@ -50,7 +50,7 @@ fn refused(ring: &Keyring, id: &ProfileId, field: &str, env: &str, why: &str) {
                 assert!(!text.contains(env), "{why}: envelope quoted: {text}");
             }
         }
-        Err(other) => panic!("{why}: expected Storage, got {other:?}"),
+        Err(other) => panic!("{why}: expected SecretUnavailable, got {other:?}"),
     }
 }
 

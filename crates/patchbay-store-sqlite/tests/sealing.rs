@@ -111,7 +111,7 @@ async fn secrets_sealed_at_rest_and_restored() {
 
     // An update that leaves the secret alone keeps it.
     let update = ProfileUpdate {
-        config: Some(json!({"port": 2})),
+        config: Some(json!({"sleep_ms": 2})),
         ..ProfileUpdate::default()
     };
     svc.update(&id, update).await.expect("update");

@@ -73,8 +73,9 @@ impl ProfileService {
     /// # Errors
     /// `UnknownConnector`; `Validation` listing every problem;
     /// `AlreadyExists` when the name is taken.
-    pub async fn create(&self, new: NewProfile) -> Result<Profile> {
+    pub async fn create(&self, mut new: NewProfile) -> Result<Profile> {
         let reg = self.inner.registry.get(&new.connector)?;
+        crate::input::integral_numbers(&mut new.config);
         let mut errors = Vec::new();
         errors.extend(validate_name(&new.name).err());
         check_description(new.description.as_deref(), &mut errors);
@@ -133,6 +134,7 @@ impl ProfileService {
             if patch.is_object() {
                 let mut full = Self::join(&current.config, &self.open_for_patch(&current, patch)?);
                 merge_patch(&mut full, patch);
+                crate::input::integral_numbers(&mut full);
                 self.check_config(reg, &full, &mut errors);
                 // A stored secret never follows the profile to a new host.
                 errors.extend(rebinding_errors(reg, &current.config, &full, patch));

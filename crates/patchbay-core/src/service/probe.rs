@@ -40,9 +40,11 @@ impl ProfileService {
         if !new.name.is_empty() {
             errors.extend(crate::profile::validate_name(&new.name).err());
         }
-        self.check_config(reg, &new.config, &mut errors);
+        let mut config = new.config.clone();
+        crate::input::integral_numbers(&mut config);
+        self.check_config(reg, &config, &mut errors);
         ValidationErrors(errors).into_result()?;
-        let (public, secrets) = Self::split(reg, new.config.clone());
+        let (public, secrets) = Self::split(reg, config);
         let connector = &reg.connector;
         self.probe(
             reg,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use patchbay_connector_mqtt::{mqtt_options, MqttConfig, MqttConnector};
 use patchbay_core::{Connector, Error, FailureReason, ResolvedConfig};
 use patchbay_testkit::net::{refused_port, require};
-use rumqttc::{AsyncClient, Event, Packet, QoS, Transport};
+use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS, Transport};
 use serde_json::{json, Value};
 use tokio::time::{timeout, Instant};
 
@@ -36,8 +36,15 @@ async fn publish_and_subscribe_with_clients_from_the_profile() {
     assert_ne!(sub_opts.client_id(), pub_opts.client_id());
     let (subscriber, mut sub_events) = AsyncClient::new(sub_opts, 10);
     let (publisher, mut pub_events) = AsyncClient::new(pub_opts, 10);
-    // The publisher's loop runs until its client is dropped.
-    let pub_loop = tokio::spawn(async move { while pub_events.poll().await.is_ok() {} });
+    // The publisher's loop runs until its client's DISCONNECT is written.
+    let pub_loop = tokio::spawn(async move {
+        loop {
+            match pub_events.poll().await {
+                Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    });
 
     let work = async {
         subscriber
@@ -68,12 +75,13 @@ async fn publish_and_subscribe_with_clients_from_the_profile() {
         .await
         .expect("three messages within 10 s");
     assert_eq!(got, ["reading 0", "reading 1", "reading 2"]);
-    let _ = subscriber.disconnect().await;
-    drop(publisher);
+    publisher.disconnect().await.expect("disconnect");
     timeout(Duration::from_secs(10), pub_loop)
         .await
-        .expect("the publisher's loop ends with its client")
+        .expect("the publisher's loop ends with its DISCONNECT")
         .unwrap();
+    // The subscriber's connection closes with its event loop.
+    drop((subscriber, sub_events));
 }
 
 /// Whether the builder's client gets a CONNACK (bounded).

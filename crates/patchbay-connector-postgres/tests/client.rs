@@ -122,7 +122,10 @@ async fn probe_and_builder_cannot_drift() {
     // verify-full against the self-signed certificate: both refuse it.
     let mut cfg = config(&user);
     cfg["tls_mode"] = json!("verify-full");
-    assert!(builder_connects(&cfg).await.is_err(), "builder: verify-full");
+    assert!(
+        builder_connects(&cfg).await.is_err(),
+        "builder: verify-full"
+    );
     match probe(&cfg).await {
         Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Tls, "{f}"),
         other => panic!("probe: verify-full must fail on TLS, got {other:?}"),

@@ -156,7 +156,10 @@ async fn probe_and_builder_cannot_drift() {
     let port = refused_port();
     let mut cfg = guest();
     cfg["port"] = json!(port);
-    assert_eq!(open_connection_arguments(&typed(&cfg)).unwrap().get_port(), port);
+    assert_eq!(
+        open_connection_arguments(&typed(&cfg)).unwrap().get_port(),
+        port
+    );
     assert!(!builder_connects(&cfg).await, "builder: port");
     assert_eq!(reason(probe(&cfg).await), FailureReason::Refused);
 }

@@ -42,8 +42,10 @@ impl Drop for Cleanup {
         if let Ok(mut c) =
             redis::Client::open(format!("redis://{ADDR}")).and_then(|c| c.get_connection())
         {
-            let _: redis::RedisResult<()> =
-                redis::cmd("ACL").arg("DELUSER").arg(&self.user).query(&mut c);
+            let _: redis::RedisResult<()> = redis::cmd("ACL")
+                .arg("DELUSER")
+                .arg(&self.user)
+                .query(&mut c);
             for (db, key) in &self.keys {
                 let _: redis::RedisResult<()> = redis::cmd("SELECT").arg(db).query(&mut c);
                 let _: redis::RedisResult<()> = redis::cmd("DEL").arg(key).query(&mut c);

@@ -1,6 +1,6 @@
 //! Native client config from a profile beside the same `PgConnectOptions`
 //! built from literals, in the same run. Run:
-//! `cargo bench --bench native_clients -- --noplot`.
+//! `cargo bench -p patchbay-connector-postgres --bench native_client -- --noplot`.
 //!
 //! Three ways to the same options:
 //! * `literals`: `PgConnectOptions` built by hand, as a host without
@@ -19,8 +19,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use patchbay_connector_postgres::{connect_options, SqlConfig};
 use patchbay_connector_postgres::sqlx::postgres::{PgConnectOptions, PgSslMode};
+use patchbay_connector_postgres::{connect_options, SqlConfig};
 
 use patchbay_core::ResolvedConfig;
 use serde_json::json;
@@ -88,10 +88,23 @@ fn bench(c: &mut Criterion) {
     // The two sides build the same options.
     let (a, b) = (literals(), connect_options(&config).unwrap());
     assert_eq!(
-        (a.get_host(), a.get_port(), a.get_username(), a.get_database()),
-        (b.get_host(), b.get_port(), b.get_username(), b.get_database())
+        (
+            a.get_host(),
+            a.get_port(),
+            a.get_username(),
+            a.get_database()
+        ),
+        (
+            b.get_host(),
+            b.get_port(),
+            b.get_username(),
+            b.get_database()
+        )
     );
-    assert_eq!(format!("{:?}", a.get_ssl_mode()), format!("{:?}", b.get_ssl_mode()));
+    assert_eq!(
+        format!("{:?}", a.get_ssl_mode()),
+        format!("{:?}", b.get_ssl_mode())
+    );
 
     let mut g = c.benchmark_group("pg_connect_options");
     g.measurement_time(Duration::from_secs(3));

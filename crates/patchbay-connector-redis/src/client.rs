@@ -58,12 +58,19 @@ pub fn connection_info(config: &RedisConfig, node: &Endpoint) -> Result<Connecti
 /// # Errors
 /// `Validation` when there is no usable address or the CA does not parse.
 pub fn client(config: &RedisConfig) -> Result<Client> {
-    let node = config
-        .endpoints()
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid("/config/addresses", "no usable address"))?;
-    client_with(config, connection_info(config, &node)?)
+    // A host may fill the config in by hand: every address must parse,
+    // not only the first.
+    let nodes = config.endpoints();
+    let node = match nodes.first() {
+        Some(node) if nodes.len() == config.addresses.len() => node,
+        _ => {
+            return Err(Error::invalid(
+                "/config/addresses",
+                "every address must be host:port",
+            ))
+        }
+    };
+    client_with(config, connection_info(config, node)?)
 }
 
 /// A client for `info` with the profile's TLS trust (the probes use this

@@ -227,3 +227,12 @@ async fn probe_and_builder_cannot_drift() {
     assert!(!builder_connects(&cfg).await, "builder: port");
     assert_eq!(reason(probe(&cfg).await), FailureReason::Refused);
 }
+
+#[test]
+fn a_hand_filled_config_is_checked_too() {
+    // The service refuses such a profile; a host building a config by hand
+    // gets the same answer from the builder instead of a skipped address.
+    let cfg = json!({ "mode": "cluster", "addresses": ["bad host:1", ADDR] });
+    let err = client(&typed(&cfg)).unwrap_err();
+    assert!(err.to_string().contains("/config/addresses"), "{err}");
+}

@@ -1,7 +1,8 @@
 //! MQTT connector for patchbay: a JSON Schema config (broker URL, user,
 //! password, client id prefix, TLS) and a connection test (CONNECT, then a
 //! SUBSCRIBE that also reads `$SYS/broker/version` when the broker publishes
-//! it). No autocomplete: MQTT has no way to list topics.
+//! it). No autocomplete: MQTT has no way to list topics. The probe's
+//! client is built from [`mqtt_options`], which hosts use for their own.
 //!
 //! ```
 //! use patchbay_connector_mqtt::MqttConnector;
@@ -11,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod client;
 pub mod config;
 mod probe;
 
@@ -25,6 +27,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub use client::mqtt_options;
 pub use config::MqttConfig;
 
 /// The `mqtt` connector. Stateless: every test opens one connection and

@@ -3,16 +3,14 @@
 //! version between, if the broker publishes it), DISCONNECT. rumqttc's event loop runs only while we poll it here and is
 //! dropped before returning, so nothing keeps running.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use patchbay_core::{Error, FailureReason, Result, TestReport};
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing,
-    Packet, QoS, SubscribeReasonCode, TlsConfiguration, Transport,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
+    SubscribeReasonCode,
 };
 use tokio::time::{timeout_at, Instant};
 
+use crate::client::mqtt_options;
 use crate::config::MqttConfig;
 
 /// Where Mosquitto (and some others) publish their version, retained.
@@ -26,24 +24,8 @@ pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> 
         .ok_or_else(|| Error::invalid("/config/url", "not an MQTT URL"))?;
     let ep = broker.endpoint;
     let tls = config.tls();
-    let client_id = format!(
-        "{}-{}",
-        config.client_id_prefix,
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let mut opts = MqttOptions::new(client_id, ep.host.clone(), ep.port);
-    opts.set_keep_alive(Duration::from_secs(30))
-        .set_clean_session(true);
-    if let Some(user) = &config.username {
-        let pass = config.password.as_ref().map_or("", |p| p.expose());
-        opts.set_credentials(user.clone(), pass);
-    }
-    if tls {
-        let tls_config = patchbay_tls::client_config(config.tls.ca_cert_pem.as_deref())?;
-        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(tls_config),
-        )));
-    }
+    // The profile's own options; what follows is the probe's event loop.
+    let opts = mqtt_options(config)?;
     let (client, mut events) = AsyncClient::new(opts, 10);
     // The deadline cuts first; the client's own connect timeout is a backstop.
     let mut net = events.network_options();

@@ -1,35 +1,45 @@
-//! sqlx connect options from the config, and error-number classification.
+//! The one way a `mysql` profile becomes sqlx connect options (hosts'
+//! clients and the connector's probes alike), and error-number
+//! classification.
 
 use patchbay_connector_sql::{SqlConfig, TlsMode};
-use patchbay_core::{Endpoint, FailureReason};
+use patchbay_core::{FailureReason, Result};
 use sqlx::error::DatabaseError;
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlSslMode};
 use sqlx::ConnectOptions;
 
-/// The connect options of one probe, statements not logged.
+use crate::DEFAULT_PORT;
+
+/// The connect options of a `mysql` profile's config: host, port, user,
+/// password, database, TLS (mode and CA) and the `utf8mb4` character set;
+/// everything else stays sqlx's default (its session `SET` of `sql_mode`,
+/// `time_zone` and `NAMES` included).
 ///
-/// sqlx normally follows the handshake with a `SET sql_mode…, time_zone…,
-/// NAMES…` round trip; a probe reads only catalog names and numbers, and the
-/// handshake already selects utf8mb4, so that round trip is skipped.
-pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> MySqlConnectOptions {
-    let ssl_mode = match config.tls_mode {
-        TlsMode::Disable => MySqlSslMode::Disabled,
-        TlsMode::Prefer => MySqlSslMode::Preferred,
-        TlsMode::Require => MySqlSslMode::Required,
-        TlsMode::VerifyCa => MySqlSslMode::VerifyCa,
-        TlsMode::VerifyFull => MySqlSslMode::VerifyIdentity,
-    };
+/// This is what the connector's own test and autocomplete connect with
+/// (adding only what a probe skips), so a profile that tests green
+/// connects the same way in a host:
+///
+/// ```
+/// use patchbay_connector_mysql::{connect_options, sqlx::mysql::MySqlSslMode};
+/// let config = serde_json::from_value(serde_json::json!({
+///     "host": "db.internal", "username": "app", "database": "shop", "tls_mode": "verify-full"
+/// })).unwrap();
+/// let options = connect_options(&config).unwrap();
+/// assert_eq!((options.get_host(), options.get_port()), ("db.internal", 3306));
+/// assert!(matches!(options.get_ssl_mode(), MySqlSslMode::VerifyIdentity));
+/// // Pool it: sqlx::MySqlPool::connect_lazy_with(options)
+/// ```
+///
+/// # Errors
+/// `Validation` on `/host` when the host is not a bare name or address.
+pub fn connect_options(config: &SqlConfig) -> Result<MySqlConnectOptions> {
+    let target = config.endpoint(DEFAULT_PORT)?;
     let mut options = MySqlConnectOptions::new()
         .host(&target.host)
         .port(target.port)
         .username(&config.username)
-        .ssl_mode(ssl_mode)
-        .charset("utf8mb4")
-        .pipes_as_concat(false)
-        .no_engine_substitution(false)
-        .timezone(None)
-        .set_names(false)
-        .statement_cache_capacity(0);
+        .ssl_mode(ssl_mode(config.tls_mode))
+        .charset("utf8mb4");
     // An empty password must be no password: sqlx would otherwise send a
     // scramble of "" and the server would deny "(using password: YES)".
     if !config.password.expose().is_empty() {
@@ -41,7 +51,33 @@ pub fn connect_options(config: &SqlConfig, target: &Endpoint) -> MySqlConnectOpt
     if let Some(pem) = &config.ca_certificate {
         options = options.ssl_ca_from_pem(pem.as_bytes().to_vec());
     }
-    options.disable_statement_logging()
+    Ok(options)
+}
+
+/// The MySQL `ssl-mode` of the libpq-named mode.
+fn ssl_mode(mode: TlsMode) -> MySqlSslMode {
+    match mode {
+        TlsMode::Disable => MySqlSslMode::Disabled,
+        TlsMode::Prefer => MySqlSslMode::Preferred,
+        TlsMode::Require => MySqlSslMode::Required,
+        TlsMode::VerifyCa => MySqlSslMode::VerifyCa,
+        TlsMode::VerifyFull => MySqlSslMode::VerifyIdentity,
+    }
+}
+
+/// [`connect_options`] as a probe uses them: statements not logged, no
+/// statement cache, and no session `SET` after the handshake. sqlx
+/// normally follows the handshake with a `SET sql_mode…, time_zone…,
+/// NAMES…` round trip; a probe reads only catalog names and numbers, and
+/// the handshake already selects utf8mb4, so that round trip is skipped.
+pub(crate) fn probe_options(config: &SqlConfig) -> Result<MySqlConnectOptions> {
+    Ok(connect_options(config)?
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None)
+        .set_names(false)
+        .statement_cache_capacity(0)
+        .disable_statement_logging())
 }
 
 /// Server error number → reason. `auth`: 1044 (no access to the database),

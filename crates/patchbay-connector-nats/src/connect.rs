@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use async_nats::{Client, ConnectError, ConnectErrorKind, ConnectOptions, ServerAddr};
+use async_nats::{Client, ConnectError, ConnectErrorKind};
 use patchbay_core::{Error, FailureReason, Result};
 use tokio::time::{timeout_at, Instant};
 
+use crate::client::{connect_options, server_addrs};
 use crate::config::NatsConfig;
 
 /// Runs `fut` until `deadline`; past it, a `timeout` failure naming `what`.
@@ -23,47 +24,20 @@ pub async fn by_deadline<T>(
     })
 }
 
-/// Connects (CONNECT, then PING/PONG: the server has checked the
-/// credentials when this returns). Each listed server is tried once, in
+/// Connects with the profile's [`connect_options`] and [`server_addrs`]
+/// (CONNECT, then PING/PONG: the server has checked the credentials when
+/// this returns). Each listed server is tried once, in
 /// order, with no delay; dropping the client ends its connection task.
 pub async fn connect(config: &NatsConfig, deadline: Instant) -> Result<Client> {
     let left = deadline.saturating_duration_since(Instant::now());
-    // The deadline cuts first; the client's own timeouts are only a backstop.
-    let mut opts = ConnectOptions::new()
+    // The profile's own options; the deadline cuts first, so the client's
+    // own timeouts are only a backstop.
+    let opts = connect_options(config)?
         .name("patchbay connection test")
-        .retain_servers_order()
-        .ignore_discovered_servers()
         .reconnect_delay_callback(|_| Duration::ZERO)
         .connection_timeout(left + Duration::from_secs(1))
         .request_timeout(Some(left + Duration::from_secs(1)));
-    if let (Some(user), Some(pass)) = (&config.username, &config.password) {
-        opts = opts.user_and_password(user.clone(), pass.expose().to_owned());
-    }
-    if let Some(token) = &config.token {
-        opts = opts.token(token.expose().to_owned());
-    }
-    if let Some(creds) = &config.credentials {
-        // The parser's message never quotes the file.
-        opts = opts
-            .credentials(creds.expose())
-            .map_err(|_| Error::invalid("/config/credentials", "not a valid NATS .creds file"))?;
-    }
-    if config.tls_required() {
-        opts = opts
-            .require_tls(true)
-            .tls_client_config(patchbay_tls::client_config(
-                config.tls.ca_cert_pem.as_deref(),
-            )?);
-        if config.tls.handshake_first {
-            opts = opts.tls_first();
-        }
-    }
-    let addrs: Vec<ServerAddr> = config
-        .endpoints()
-        .iter()
-        .map(|ep| format!("nats://{ep}").parse())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e: std::io::Error| Error::invalid("/config/servers", e.to_string()))?;
+    let addrs = server_addrs(config)?;
     by_deadline(deadline, "connecting", async {
         opts.connect(addrs)
             .await

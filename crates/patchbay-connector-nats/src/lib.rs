@@ -1,7 +1,8 @@
 //! NATS connector for patchbay: a JSON Schema config (servers,
 //! user/password, token or `.creds`, TLS), a connection test reporting the
 //! server's version from its INFO, and JetStream autocomplete of `streams`
-//! and `subjects`.
+//! and `subjects`. Probes connect with [`connect_options`] and
+//! [`server_addrs`], which hosts use for their own client.
 //!
 //! ```
 //! use patchbay_connector_nats::NatsConnector;
@@ -10,6 +11,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod client;
 pub mod config;
 mod connect;
 mod jetstream;
@@ -27,6 +29,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub use client::{connect_options, server_addrs};
 pub use config::NatsConfig;
 
 /// The `nats` connector. Stateless: every call opens one connection and

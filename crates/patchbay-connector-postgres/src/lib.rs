@@ -3,7 +3,8 @@
 //! row estimate and size) and columns.
 //!
 //! Every probe opens exactly one connection (no pool), bounded by the
-//! probe's deadline, and closes it before returning.
+//! probe's deadline, and closes it before returning. It connects with
+//! [`connect_options`], the same options a host builds its own pool from.
 //!
 //! ```
 //! use patchbay_core::Connector;
@@ -17,7 +18,7 @@ mod catalog;
 mod config;
 mod options;
 
-use patchbay_connector_sql::{with_connection, BoxFuture, Limits, SqlConfig};
+use patchbay_connector_sql::{with_connection, BoxFuture, Limits};
 use patchbay_core::{
     async_trait, AutocompleteQuery, Connector, Endpoint, FieldError, ResolvedConfig, Result,
     Suggestion, TestReport,
@@ -28,8 +29,10 @@ use tokio::time::Instant;
 
 pub use config::PostgresConfig;
 pub use options::{connect_options, failure_reason};
-/// The sqlx these connectors are built with (for benches and callers
-/// wanting the same driver).
+/// The config [`connect_options`] takes (shared with the other SQL connector).
+pub use patchbay_connector_sql::{SqlConfig, TlsMode};
+/// The driver crate this connector is built on (`sqlx`), re-exported so
+/// hosts build their pools from [`connect_options`] with the same version.
 pub use sqlx;
 
 /// Port used when the config names none.
@@ -74,7 +77,7 @@ impl Connector for PostgresConnector {
         let config: SqlConfig = config.parse()?;
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
-        let options = connect_options(&config, &target, limits.remaining());
+        let options = options::probe_options(&config, limits.remaining())?;
         let (full, latency_ms) = with_connection(&options, &target, &limits, failure_reason, |c| {
             server_version(c, limits)
         })
@@ -97,7 +100,7 @@ impl Connector for PostgresConnector {
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
         let request = catalog::Request::new(query, "postgres")?;
-        let options = connect_options(&config, &target, limits.remaining());
+        let options = options::probe_options(&config, limits.remaining())?;
         with_connection(&options, &target, &limits, failure_reason, |c| {
             Box::pin(catalog::run(request, c))
         })

@@ -66,14 +66,8 @@ async fn require_and_prefer_connect_over_tls() {
     let mut cfg = config(&user);
     cfg["tls_mode"] = json!("require");
     let cfg: patchbay_connector_sql::SqlConfig = serde_json::from_value(cfg).unwrap();
-    let target = cfg.endpoint(5432).unwrap();
-    let mut conn = sqlx::ConnectOptions::connect(&patchbay_connector_postgres::connect_options(
-        &cfg,
-        &target,
-        Duration::from_secs(10),
-    ))
-    .await
-    .unwrap();
+    let options = patchbay_connector_postgres::connect_options(&cfg).unwrap();
+    let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
     let ssl: bool = sqlx::query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         .fetch_one(&mut conn)
         .await

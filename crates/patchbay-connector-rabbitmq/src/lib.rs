@@ -2,7 +2,9 @@
 //! port, virtual host, user, password, TLS) and a connection test that logs
 //! in, opens the virtual host and reports the broker's version from its
 //! connection properties. No autocomplete: AMQP 0-9-1 cannot list queues or
-//! exchanges (that is the management HTTP API's job).
+//! exchanges (that is the management HTTP API's job). The probe connects
+//! with [`open_connection_arguments`], which hosts use for their own
+//! connections.
 //!
 //! ```
 //! use patchbay_connector_rabbitmq::RabbitMqConnector;
@@ -12,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod client;
 pub mod config;
 mod probe;
 mod tls;
@@ -27,6 +30,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub use client::open_connection_arguments;
 pub use config::RabbitMqConfig;
 
 /// The `rabbitmq` connector. Stateless: every test opens one connection and

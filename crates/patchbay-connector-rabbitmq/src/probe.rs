@@ -1,10 +1,11 @@
 //! The connection test: TCP (+TLS), AMQP handshake with SASL PLAIN, open the
 //! virtual host, read the broker's properties, close.
 
-use amqprs::connection::{Connection, OpenConnectionArguments};
+use amqprs::connection::Connection;
 use patchbay_core::{Error, FailureReason, Result, TestReport};
 use tokio::time::{timeout_at, Instant};
 
+use crate::client::open_connection_arguments;
 use crate::config::RabbitMqConfig;
 
 /// Opens and closes one connection by `deadline`.
@@ -13,17 +14,10 @@ pub async fn test(config: &RabbitMqConfig, deadline: Instant) -> Result<TestRepo
     let ep = config
         .endpoint()
         .ok_or_else(|| Error::invalid("/config/host", "not a host name or IP address"))?;
-    let mut args = OpenConnectionArguments::new(
-        &ep.host,
-        ep.port,
-        &config.username,
-        config.password.as_ref().map_or("", |p| p.expose()),
-    );
-    args.virtual_host(&config.virtual_host)
-        .connection_name("patchbay connection test");
-    if config.tls.enabled {
-        args.tls_adaptor(crate::tls::adaptor(&config.tls, &ep.host)?);
-    }
+    // The profile's own arguments, named so a broker admin can tell the
+    // probe's connection apart.
+    let mut args = open_connection_arguments(config)?;
+    args.connection_name("patchbay connection test");
     let work = async {
         // Resolve first so a bad name is told apart from other I/O errors.
         let _addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))

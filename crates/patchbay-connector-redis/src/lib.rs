@@ -1,7 +1,8 @@
 //! Redis connector for patchbay: a JSON Schema config (standalone or
 //! cluster addresses, ACL user and password, TLS), a connection test that
 //! reports the server version from `INFO server`, and `keys` autocomplete by
-//! prefix with a bounded `SCAN` (never `KEYS`).
+//! prefix with a bounded `SCAN` (never `KEYS`). Probes connect with
+//! [`connection_info`], which hosts use for their own [`client`].
 //!
 //! ```
 //! use patchbay_connector_redis::RedisConnector;
@@ -10,6 +11,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod client;
 pub mod config;
 mod connect;
 mod keys;
@@ -27,6 +29,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub use client::{client, connection_info};
 pub use config::RedisConfig;
 pub use keys::escape_glob;
 

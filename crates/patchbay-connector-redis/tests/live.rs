@@ -139,10 +139,12 @@ async fn acl_user_authenticates_and_wrong_password_is_auth() {
         )
         .await,
     );
+    // The driver logs in (the profile's connection info carries the
+    // credentials) and reports a refusal as an authentication failure.
     assert_eq!(why, FailureReason::Auth, "{message}");
     assert!(
-        message.contains("WRONGPASS"),
-        "the server's message: {message}"
+        message.to_lowercase().contains("authentication"),
+        "says why: {message}"
     );
     assert!(!message.contains(wrong));
 }

@@ -14,7 +14,10 @@
 #![warn(missing_docs)]
 
 mod classify;
+mod client;
 mod config;
+mod guard;
+mod hooks;
 mod probe;
 mod properties;
 mod watch;
@@ -27,9 +30,11 @@ use patchbay_core::{
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
+pub use client::{client_config, create_client, serve_events};
 pub use config::{
     KafkaConfig, SaslMechanism, SecurityProtocol, ENDPOINT_FIELDS, MAX_BOOTSTRAP_SERVERS,
 };
+pub use guard::{BrokerGuard, GuardedContext, PolicyContext};
 pub use properties::ALLOWED_PROPERTIES;
 /// The `rdkafka` this connector is built with, for hosts and benchmarks that
 /// need the same librdkafka.
@@ -88,7 +93,7 @@ impl Connector for KafkaConnector {
     async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config)?, start, deadline).await?;
         // No `version`: the Kafka protocol carries no broker version string.
         let mut report = TestReport::success(millis(snap.latency))
             .with_detail("brokers", snap.brokers)
@@ -119,7 +124,7 @@ impl Connector for KafkaConnector {
         }
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config)?, start, deadline).await?;
         let prefix = query.prefix.as_deref().unwrap_or("");
         let mut topics: Vec<_> = snap
             .topics
@@ -143,6 +148,14 @@ impl Connector for KafkaConnector {
             })
             .collect())
     }
+}
+
+/// The guard of one probe. TODO(merge): the service's policy and checked
+/// addresses, once `ResolvedConfig` carries them
+/// (`config.network_policy()`, `config.checked_addrs(&endpoint)`); until
+/// then the default policy.
+fn guard(_config: &ResolvedConfig) -> Result<BrokerGuard> {
+    Ok(BrokerGuard::new(Default::default()))
 }
 
 /// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`…).

@@ -70,7 +70,7 @@ async fn a_guarded_client_never_contacts_a_forbidden_advertised_broker() {
     .expect("guarded client task");
 
     let advertised = broker.advertised.to_string();
-    assert_eq!(metadata_brokers, [advertised.clone()]);
+    assert_eq!(metadata_brokers, std::slice::from_ref(&advertised));
     assert!(leader.is_err(), "the leader was reached: {leader:?}");
     assert!(
         refusals.contains(&(advertised.clone(), "127.0.0.2".to_owned())),

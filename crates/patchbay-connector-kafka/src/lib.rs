@@ -8,6 +8,13 @@
 //!   `tls`, `timeout` at the deadline) rather than from its final, vague error.
 //! * `autocomplete` of type `topics` lists topics with their partition count
 //!   and replication factor.
+//! * [`client_config`] is the native `rdkafka::ClientConfig` of a profile,
+//!   for any producer or consumer a host builds; the probe uses exactly it.
+//! * [`create_client`] creates a client whose every broker address —
+//!   bootstrap and advertised — goes through a [`BrokerGuard`] (the network
+//!   policy) before librdkafka resolves or connects it; the probe's client
+//!   is one, and the probe fails `TARGET_FORBIDDEN` when the cluster
+//!   advertises a forbidden broker.
 //!
 //! Every librdkafka call runs on a blocking thread and every client is
 //! destroyed before the probe returns.

@@ -1,7 +1,8 @@
 //! The native rdkafka `ClientConfig` from a Kafka profile's typed config
 //! (`patchbay_connector_kafka::client_config`: checks, allow-list, build)
 //! beside the same `ClientConfig` built from literals, in the same run.
-//! No broker needed. Run: `cargo bench --bench kafka_client -- --noplot`
+//! No broker needed. Run:
+//! `cargo bench -p patchbay-connector-kafka --bench client_config -- --noplot`
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -100,7 +100,7 @@ impl Connector for KafkaConnector {
     async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, guard(config)?, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config, &cfg)?, start, deadline).await?;
         // No `version`: the Kafka protocol carries no broker version string.
         let mut report = TestReport::success(millis(snap.latency))
             .with_detail("brokers", snap.brokers)
@@ -131,7 +131,7 @@ impl Connector for KafkaConnector {
         }
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, guard(config)?, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config, &cfg)?, start, deadline).await?;
         let prefix = query.prefix.as_deref().unwrap_or("");
         let mut topics: Vec<_> = snap
             .topics
@@ -157,12 +157,18 @@ impl Connector for KafkaConnector {
     }
 }
 
-/// The guard of one probe. TODO(merge): the service's policy and checked
-/// addresses, once `ResolvedConfig` carries them
-/// (`config.network_policy()`, `config.checked_addrs(&endpoint)`); until
-/// then the default policy.
-fn guard(_config: &ResolvedConfig) -> Result<BrokerGuard> {
-    Ok(BrokerGuard::new(Default::default()))
+/// The guard of one probe: the service's network policy, and the addresses
+/// it resolved and checked for the bootstrap endpoints (librdkafka connects
+/// to exactly those; no second lookup).
+fn guard(config: &ResolvedConfig, cfg: &KafkaConfig) -> Result<BrokerGuard> {
+    let mut guard = BrokerGuard::new(config.network_policy().clone());
+    for ep in cfg.endpoints()? {
+        let addrs = config.checked_addrs(&ep).to_vec();
+        if !addrs.is_empty() {
+            guard = guard.with_checked_addrs(ep, addrs);
+        }
+    }
+    Ok(guard)
 }
 
 /// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`…).

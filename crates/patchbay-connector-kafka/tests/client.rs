@@ -11,7 +11,7 @@ use patchbay_connector_kafka::rdkafka::consumer::{BaseConsumer, Consumer};
 use patchbay_connector_kafka::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use patchbay_connector_kafka::rdkafka::{Message, Offset, TopicPartitionList};
 use patchbay_connector_kafka::{client_config, KafkaConfig, KafkaConnector};
-use patchbay_core::{NewProfile, ProfileService};
+use patchbay_core::{NewProfile, ProfileService, ResolveRequest};
 use patchbay_store_memory::MemoryStore;
 use serde_json::{json, Value};
 
@@ -28,18 +28,22 @@ async fn produce_and_consume_with_clients_built_from_a_stored_profile() {
         .connector(KafkaConnector)
         .build()
         .expect("service");
-    let profile = service
+    let name = common::unique("kafka-use");
+    service
         .create(NewProfile {
-            name: common::unique("kafka-use"),
+            name: name.clone(),
             connector: "kafka".into(),
             description: None,
             config: json!({ "bootstrap_servers": broker, "properties": { "client.id": "patchbay-host" } }),
         })
         .await
         .expect("create");
-    // TODO(merge): `service.resolve(name)` and `resolved.config::<KafkaConfig>()`
-    // once they land; the stored config has no secret to open here.
-    let config = typed(Value::Object(profile.config.clone()));
+    // By name only, as a host does.
+    let resolved = service
+        .resolve(ResolveRequest::new(name.as_str(), "kafka client test"))
+        .await
+        .expect("resolve");
+    let config: KafkaConfig = resolved.config().expect("a kafka config");
     let topic = common::unique("use-path");
     common::create_topic(&broker, &topic, 1);
 

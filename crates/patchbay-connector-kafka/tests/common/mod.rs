@@ -244,7 +244,8 @@ pub struct AdvertisingBroker {
     pub bootstrap: String,
     /// The advertised `ip:port`, where the counting listener is.
     pub advertised: std::net::SocketAddr,
-    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Connections the advertised address has accepted.
+    pub accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
     child: std::process::Child,
 }

@@ -18,8 +18,10 @@ SASL_PORT="${PATCHBAY_KAFKA_SASL_PORT:-19093}"
 SCRAM_ADMIN_PORT="${PATCHBAY_KAFKA_SCRAM_ADMIN_PORT:-19094}"
 SCRAM_PORT="${PATCHBAY_KAFKA_SCRAM_PORT:-19095}"
 # SCRAM users need storage two brokers share: the local Postgres, in a
-# database of its own, created on start and dropped on stop.
-PG_DB=patchbay_kafka_test
+# database of its own, created on start and dropped on stop. Named after
+# the checkout, so checkouts sharing one Postgres do not drop each other's.
+CHECKOUT=$(basename "$PWD" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z' | cut -c1-30)
+PG_DB="${PATCHBAY_KAFKA_PG_DB:-patchbay_kafka_test_$CHECKOUT}"
 PG_URL="postgres://postgres@127.0.0.1:5432/$PG_DB?sslmode=disable"
 SCHEMA=crates/patchbay-connector-kafka/tansu/postgres.sql
 psql_() { psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }

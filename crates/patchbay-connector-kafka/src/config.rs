@@ -1,9 +1,9 @@
-//! The connector's typed config, its checks, and its librdkafka form.
+//! The connector's typed config and its checks (its librdkafka form is
+//! `client.rs`).
 
 use std::collections::BTreeMap;
 
 use patchbay_core::{Endpoint, Error, FieldError, Result, Secret};
-use rdkafka::ClientConfig;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -28,7 +28,7 @@ pub enum SecurityProtocol {
 }
 
 impl SecurityProtocol {
-    fn as_rdkafka(self) -> &'static str {
+    pub(crate) fn as_rdkafka(self) -> &'static str {
         match self {
             Self::Plaintext => "plaintext",
             Self::Ssl => "ssl",
@@ -63,7 +63,7 @@ pub enum SaslMechanism {
 }
 
 impl SaslMechanism {
-    fn as_rdkafka(self) -> &'static str {
+    pub(crate) fn as_rdkafka(self) -> &'static str {
         match self {
             Self::Plain => "PLAIN",
             Self::ScramSha256 => "SCRAM-SHA-256",
@@ -234,50 +234,6 @@ impl KafkaConfig {
         }
         errors.extend(properties::check(&self.properties));
         errors
-    }
-
-    /// The librdkafka configuration for one probe. `connect_ms` bounds the
-    /// connection setup (librdkafka's minimum is 1000).
-    ///
-    /// # Errors
-    /// `Validation` when the config has problems.
-    pub fn client_config(&self, connect_ms: u64) -> Result<ClientConfig> {
-        let problems = self.problems();
-        if !problems.is_empty() {
-            return Err(Error::Validation(patchbay_core::ValidationErrors(problems)));
-        }
-        let servers: Vec<String> = self.endpoints()?.iter().map(ToString::to_string).collect();
-        let mut cfg = ClientConfig::new();
-        cfg.set("client.id", "patchbay-probe");
-        for (name, value) in &self.properties {
-            cfg.set(name, value);
-        }
-        cfg.set("bootstrap.servers", servers.join(","))
-            .set("security.protocol", self.security_protocol.as_rdkafka())
-            // A probe asks once; no background refreshes while it runs.
-            .set("topic.metadata.refresh.interval.ms", "-1")
-            .set(
-                "socket.connection.setup.timeout.ms",
-                connect_ms.clamp(1000, 300_000).to_string(),
-            )
-            // Disconnects must reach the error events: a broker hanging up
-            // on the wrong protocol is how TLS and SASL mismatches show.
-            .set("log.connection.close", "true");
-        if self.security_protocol.uses_sasl() {
-            if let Some(m) = self.sasl_mechanism {
-                cfg.set("sasl.mechanism", m.as_rdkafka());
-            }
-            if let Some(u) = &self.sasl_username {
-                cfg.set("sasl.username", u);
-            }
-            if let Some(p) = &self.sasl_password {
-                cfg.set("sasl.password", p.expose());
-            }
-        }
-        if let Some(pem) = &self.ssl_ca_pem {
-            cfg.set("ssl.ca.pem", pem);
-        }
-        Ok(cfg)
     }
 }
 

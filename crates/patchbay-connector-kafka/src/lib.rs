@@ -8,13 +8,23 @@
 //!   `tls`, `timeout` at the deadline) rather than from its final, vague error.
 //! * `autocomplete` of type `topics` lists topics with their partition count
 //!   and replication factor.
+//! * [`client_config`] is the native `rdkafka::ClientConfig` of a profile,
+//!   for any producer or consumer a host builds; the probe uses exactly it.
+//! * [`create_client`] creates a client whose every broker address —
+//!   bootstrap and advertised — goes through a [`BrokerGuard`] (the network
+//!   policy) before librdkafka resolves or connects it; the probe's client
+//!   is one, and the probe fails `TARGET_FORBIDDEN` when the cluster
+//!   advertises a forbidden broker.
 //!
 //! Every librdkafka call runs on a blocking thread and every client is
 //! destroyed before the probe returns.
 #![warn(missing_docs)]
 
 mod classify;
+mod client;
 mod config;
+mod guard;
+mod hooks;
 mod probe;
 mod properties;
 mod watch;
@@ -27,9 +37,11 @@ use patchbay_core::{
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
+pub use client::{client_config, create_client, serve_events};
 pub use config::{
     KafkaConfig, SaslMechanism, SecurityProtocol, ENDPOINT_FIELDS, MAX_BOOTSTRAP_SERVERS,
 };
+pub use guard::{BrokerGuard, GuardedContext, PolicyContext};
 pub use properties::ALLOWED_PROPERTIES;
 /// The `rdkafka` this connector is built with, for hosts and benchmarks that
 /// need the same librdkafka.
@@ -88,7 +100,7 @@ impl Connector for KafkaConnector {
     async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config, &cfg)?, start, deadline).await?;
         // No `version`: the Kafka protocol carries no broker version string.
         let mut report = TestReport::success(millis(snap.latency))
             .with_detail("brokers", snap.brokers)
@@ -119,7 +131,7 @@ impl Connector for KafkaConnector {
         }
         let start = Instant::now();
         let cfg: KafkaConfig = config.parse()?;
-        let snap = probe::fetch(&cfg, start, deadline).await?;
+        let snap = probe::fetch(&cfg, guard(config, &cfg)?, start, deadline).await?;
         let prefix = query.prefix.as_deref().unwrap_or("");
         let mut topics: Vec<_> = snap
             .topics
@@ -143,6 +155,20 @@ impl Connector for KafkaConnector {
             })
             .collect())
     }
+}
+
+/// The guard of one probe: the service's network policy, and the addresses
+/// it resolved and checked for the bootstrap endpoints (librdkafka connects
+/// to exactly those; no second lookup).
+fn guard(config: &ResolvedConfig, cfg: &KafkaConfig) -> Result<BrokerGuard> {
+    let mut guard = BrokerGuard::new(config.network_policy().clone());
+    for ep in cfg.endpoints()? {
+        let addrs = config.checked_addrs(&ep).to_vec();
+        if !addrs.is_empty() {
+            guard = guard.with_checked_addrs(ep, addrs);
+        }
+    }
+    Ok(guard)
 }
 
 /// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`…).

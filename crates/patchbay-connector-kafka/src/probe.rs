@@ -1,18 +1,21 @@
-//! One bounded metadata fetch: a fresh librdkafka client on a blocking
-//! thread, watched through its error events, destroyed before returning.
+//! One bounded metadata fetch: a fresh guarded librdkafka client (built
+//! from the same [`client_config`] hosts use) on a blocking thread, watched
+//! through its error events, destroyed before returning.
 
 use std::time::{Duration, Instant as StdInstant};
 
 use patchbay_core::{Error, FailureReason, Result};
+use rdkafka::client::Client;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
-use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode as Code;
 use rdkafka::ClientConfig;
 use tokio::time::Instant;
 
+use crate::client::{client_config, create_client, serve_events};
 use crate::config::KafkaConfig;
+use crate::guard::{BrokerGuard, Denied, GuardedContext};
 use crate::watch::Watch;
 
 /// How long one blocking wait lasts before the error events are read: the
@@ -45,9 +48,37 @@ pub(crate) struct TopicInfo {
     pub replication_factor: usize,
 }
 
-/// Fetches cluster metadata with `config`, classified failures, by `deadline`.
+/// The probe's librdkafka config: the host builder's, plus three probe-only
+/// keys
+/// (and a `client.id` when the profile sets none). `connect_ms` bounds the
+/// connection setup (librdkafka's minimum is 1000).
+pub(crate) fn probe_config(config: &KafkaConfig, connect_ms: u64) -> Result<ClientConfig> {
+    let mut cfg = client_config(config)?;
+    if cfg.get("client.id").is_none() {
+        cfg.set("client.id", "patchbay-probe");
+    }
+    // A probe asks once; no background refreshes while it runs.
+    cfg.set("topic.metadata.refresh.interval.ms", "-1")
+        .set(
+            "socket.connection.setup.timeout.ms",
+            connect_ms.clamp(1000, 300_000).to_string(),
+        )
+        // Disconnects must reach the error events: a broker hanging up on
+        // the wrong protocol is how TLS and SASL mismatches show.
+        .set("log.connection.close", "true")
+        // Info: connection closes are logged at info or warning level only.
+        .set_log_level(RDKafkaLogLevel::Info);
+    Ok(cfg)
+}
+
+/// Fetches cluster metadata with `config`, classified failures, by
+/// `deadline`. Every broker address goes through `guard`: the bootstrap
+/// endpoints are resolved (or taken from the guard's checked addresses) and
+/// checked here first, then librdkafka's own resolution and connections go
+/// through it, and every broker the cluster advertises is checked too.
 pub(crate) async fn fetch(
     config: &KafkaConfig,
+    guard: BrokerGuard,
     start: Instant,
     deadline: Instant,
 ) -> Result<Snapshot> {
@@ -58,20 +89,34 @@ pub(crate) async fn fetch(
             format!("no metadata answer from the brokers within {budget_ms} ms{note}"),
         )
     };
-    // Resolve first: a DNS failure is reported as such, and the address
-    // count tells when every address has refused.
+    // Resolve first: a DNS failure is reported as such, the address count
+    // tells when every address has refused, and librdkafka then connects
+    // to exactly these addresses.
+    let mut guard = guard;
     let mut addresses = 0;
     let mut dns_errors = Vec::new();
     for ep in config.endpoints()? {
-        match tokio::time::timeout_at(
-            deadline,
-            tokio::net::lookup_host((ep.host.as_str(), ep.port)),
-        )
-        .await
-        {
-            Err(_) => return Err(timeout(&format!(" (resolving {} did not finish)", ep.host))),
-            Ok(Ok(found)) => addresses += found.count(),
-            Ok(Err(e)) => dns_errors.push(format!("cannot resolve {}: {e}", ep.host)),
+        let found = match guard.checked_addrs(&ep) {
+            Some(addrs) => Ok(addrs.to_vec()),
+            None => match tokio::time::timeout_at(
+                deadline,
+                tokio::net::lookup_host((ep.host.as_str(), ep.port)),
+            )
+            .await
+            {
+                Err(_) => return Err(timeout(&format!(" (resolving {} did not finish)", ep.host))),
+                Ok(found) => found.map(Iterator::collect::<Vec<_>>),
+            },
+        };
+        match found {
+            Ok(addrs) => {
+                if !guard.check(&ep, &addrs) {
+                    return Err(guard.forbidden().expect("a refusal was recorded"));
+                }
+                addresses += addrs.len();
+                guard = guard.with_checked_addrs(ep, addrs);
+            }
+            Err(e) => dns_errors.push(format!("cannot resolve {}: {e}", ep.host)),
         }
     }
     if addresses == 0 {
@@ -81,8 +126,10 @@ pub(crate) async fn fetch(
         ));
     }
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let client_config = config.client_config(remaining.as_millis() as u64)?;
+    let client_config = probe_config(config, remaining.as_millis() as u64)?;
+    let guard = guard.with_lookup_timeout(remaining);
     let watch = Watch::new(
+        guard,
         addresses,
         config.security_protocol.uses_tls(),
         config.security_protocol.uses_sasl(),
@@ -101,6 +148,7 @@ pub(crate) async fn fetch(
         Ok(Ok(Err(Outcome::Failed(reason, message)))) => {
             Err(Error::connection_failed(reason, message))
         }
+        Ok(Ok(Err(Outcome::Forbidden(error)))) => Err(error),
         Ok(Ok(Err(Outcome::TimedOut(note)))) => Err(timeout(&note)),
         Ok(Err(join)) => Err(Error::connection_failed(
             FailureReason::Other,
@@ -113,6 +161,8 @@ pub(crate) async fn fetch(
 /// Why the blocking side gave up.
 enum Outcome {
     Failed(FailureReason, String),
+    /// The policy refused a broker address (`TARGET_FORBIDDEN`).
+    Forbidden(Error),
     /// With a note on the last thing librdkafka reported.
     TimedOut(String),
 }
@@ -123,28 +173,25 @@ fn run_blocking(
     start: StdInstant,
     deadline: StdInstant,
 ) -> Result<Snapshot, Outcome> {
-    let mut config = config.clone();
-    // Info: connection closes are logged at info or warning level only.
-    config.set_log_level(RDKafkaLogLevel::Info);
-    let producer: BaseProducer<Watch> = config.create_with_context(context).map_err(|e| {
+    let client = create_client(config, context).map_err(|e| {
         Outcome::Failed(
             FailureReason::Other,
             format!("cannot create the Kafka client: {e}"),
         )
     })?;
-    let outcome = wait_for_metadata(&producer, start, deadline);
+    let outcome = wait_for_metadata(&client, start, deadline);
     // Dropping joins librdkafka's threads: it happens here, on this
     // blocking thread, before the probe returns.
-    drop(producer);
+    drop(client);
     outcome
 }
 
 fn wait_for_metadata(
-    producer: &BaseProducer<Watch>,
+    client: &Client<Watch>,
     start: StdInstant,
     deadline: StdInstant,
 ) -> Result<Snapshot, Outcome> {
-    let watch = producer.context().clone();
+    let watch = client.context().clone();
     let mut slice = SLICE;
     loop {
         let remaining = deadline.saturating_duration_since(StdInstant::now());
@@ -152,12 +199,25 @@ fn wait_for_metadata(
             return Err(Outcome::TimedOut(watch.note()));
         }
         let wait = remaining.min(slice);
-        let result = producer.client().fetch_metadata(None, wait);
-        drain(producer);
+        let result = client.fetch_metadata(None, wait);
+        serve_events(client);
+        if let Some(error) = watch.guard().forbidden() {
+            return Err(Outcome::Forbidden(error));
+        }
         match result {
             Ok(md) => {
                 let latency = start.elapsed();
-                let cluster_id = producer.client().fetch_cluster_id(Duration::ZERO);
+                // The brokers the cluster advertises are where clients built
+                // from this profile will connect: each must be allowed.
+                for broker in md.brokers() {
+                    let port = u16::try_from(broker.port()).unwrap_or(0);
+                    if watch.guard().resolve(broker.host(), port) == Err(Denied::Forbidden) {
+                        return Err(Outcome::Forbidden(
+                            watch.guard().forbidden().expect("a refusal was recorded"),
+                        ));
+                    }
+                }
+                let cluster_id = client.fetch_cluster_id(Duration::ZERO);
                 return Ok(snapshot(&md, latency, cluster_id));
             }
             Err(KafkaError::MetadataFetch(code)) => {
@@ -188,18 +248,6 @@ fn wait_for_metadata(
     }
 }
 
-/// Serves every queued log and error event to the context.
-fn drain(producer: &BaseProducer<Watch>) {
-    let watch = producer.context();
-    for _ in 0..1000 {
-        let seen = watch.events();
-        producer.poll(Duration::ZERO);
-        if watch.events() == seen {
-            break;
-        }
-    }
-}
-
 fn snapshot(md: &Metadata, latency: Duration, cluster_id: Option<String>) -> Snapshot {
     let topics = md
         .topics()
@@ -221,5 +269,64 @@ fn snapshot(md: &Metadata, latency: Duration, cluster_id: Option<String>) -> Sna
         brokers: md.brokers().len(),
         cluster_id: cluster_id.filter(|id| !id.is_empty()),
         topics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Probe-only settings layered over [`client_config`]: everything else comes
+    /// from the builder hosts use, so the two cannot drift.
+    const PROBE_KEYS: &[&str] = &[
+        "topic.metadata.refresh.interval.ms",
+        "socket.connection.setup.timeout.ms",
+        "log.connection.close",
+    ];
+
+    fn typed(v: serde_json::Value) -> KafkaConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The probe's config is the host builder's plus the probe-only keys:
+    /// every setting a profile makes reaches both, unchanged.
+    #[test]
+    fn the_probe_config_is_the_builder_config_plus_probe_keys() {
+        for config in [
+            json!({ "bootstrap_servers": "a:1,b:2" }),
+            json!({ "bootstrap_servers": "a:1", "security_protocol": "SASL_SSL",
+                    "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "u", "sasl_password": "p",
+                    "ssl_ca_pem": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+                    "properties": { "client.id": "billing", "socket.keepalive.enable": "true" } }),
+            json!({ "bootstrap_servers": "a:1", "security_protocol": "SSL" }),
+        ] {
+            let config = typed(config);
+            let host = client_config(&config).unwrap();
+            let probe = probe_config(&config, 2000).unwrap();
+            let (host, probe) = (host.config_map(), probe.config_map());
+            for (key, value) in &host {
+                assert_eq!(probe.get(key), Some(value), "{key}");
+            }
+            for key in probe.keys() {
+                assert!(
+                    host.contains_key(key) || PROBE_KEYS.contains(key) || *key == "client.id",
+                    "the probe sets {key}, which hosts do not get"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_change_changes_both() {
+        let plain = typed(json!({ "bootstrap_servers": "a:1" }));
+        let tls = typed(json!({ "bootstrap_servers": "a:1", "security_protocol": "SSL" }));
+        for build in [
+            |c: &KafkaConfig| client_config(c).unwrap(),
+            |c: &KafkaConfig| probe_config(c, 1000).unwrap(),
+        ] {
+            assert_eq!(build(&plain).get("security.protocol"), Some("plaintext"));
+            assert_eq!(build(&tls).get("security.protocol"), Some("ssl"));
+        }
     }
 }

@@ -1,7 +1,6 @@
 //! The client context of a probe: reads librdkafka's error events and
 //! `FAIL` log lines and decides when a failure is decisive.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use patchbay_core::secrecy::SecretString;
@@ -9,15 +8,16 @@ use patchbay_core::FailureReason;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{NoCustomPartitioner, ProducerContext};
 
 use patchbay_core::scrub::scrub;
 
 use crate::classify::{classify, classify_log, Signal};
+use crate::guard::{BrokerGuard, GuardedContext};
 
-/// The client context: records what librdkafka reports while a probe runs.
+/// The client context: records what librdkafka reports while a probe runs,
+/// and guards the addresses it contacts.
 pub(crate) struct Watch {
-    events: AtomicUsize,
+    guard: BrokerGuard,
     /// Distinct addresses the probe may try; all must fail to fail fast.
     addresses: usize,
     /// Whether the client speaks TLS / SASL (to read hangups).
@@ -38,20 +38,21 @@ struct State {
 
 impl Watch {
     /// A context for a client that may try `addresses` addresses.
-    pub(crate) fn new(addresses: usize, tls: bool, sasl: bool, secrets: Vec<SecretString>) -> Self {
+    pub(crate) fn new(
+        guard: BrokerGuard,
+        addresses: usize,
+        tls: bool,
+        sasl: bool,
+        secrets: Vec<SecretString>,
+    ) -> Self {
         Self {
-            events: AtomicUsize::new(0),
+            guard,
             addresses,
             tls,
             sasl,
             secrets,
             state: Mutex::new(State::default()),
         }
-    }
-
-    /// Log and error events served so far.
-    pub(crate) fn events(&self) -> usize {
-        self.events.load(Ordering::Relaxed)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -95,7 +96,6 @@ impl Watch {
 
 impl ClientContext for Watch {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        self.events.fetch_add(1, Ordering::Relaxed);
         let message = scrub(message, &self.secrets);
         tracing::debug!(target: "librdkafka", ?level, fac, message);
         // Error-level FAIL lines also arrive as error events.
@@ -107,7 +107,6 @@ impl ClientContext for Watch {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        self.events.fetch_add(1, Ordering::Relaxed);
         let reason = scrub(reason, &self.secrets);
         if let Some(signal) = classify(error.rdkafka_error_code(), &reason) {
             self.record(signal);
@@ -158,10 +157,10 @@ impl Watch {
     }
 }
 
-impl ProducerContext<NoCustomPartitioner> for Watch {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+impl GuardedContext for Watch {
+    fn guard(&self) -> &BrokerGuard {
+        &self.guard
+    }
 }
 
 #[cfg(test)]
@@ -201,7 +200,8 @@ mod tests {
             .with_writer(move || writer.clone())
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        let watch = Watch::new(1, false, true, vec![SECRET.into()]);
+        let guard = crate::BrokerGuard::new(Default::default());
+        let watch = Watch::new(guard, 1, false, true, vec![SECRET.into()]);
         let encoded = "k%40fka%20p%25ss%2F%22w%C3%B6rd";
         let escaped = "k@fka p%ss/\\\"wörd";
         for line in [SECRET, encoded, escaped] {

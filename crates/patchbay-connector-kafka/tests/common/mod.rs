@@ -235,3 +235,83 @@ pub fn threads() -> usize {
         .and_then(|n| n.trim().parse().ok())
         .expect("Threads line")
 }
+
+/// A tansu broker listening on 127.0.0.1 that advertises another address,
+/// and a listener on that advertised address counting the connections it
+/// accepts: a client that follows the advertisement connects there.
+pub struct AdvertisingBroker {
+    /// `127.0.0.1:port` where tansu listens (the bootstrap address).
+    pub bootstrap: String,
+    /// The advertised `ip:port`, where the counting listener is.
+    pub advertised: std::net::SocketAddr,
+    /// Connections the advertised address has accepted.
+    pub accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+    child: std::process::Child,
+}
+
+impl AdvertisingBroker {
+    /// Binds the counting listener on `ip` (any free port), then starts tansu
+    /// advertising it; `None` when tansu is missing outside CI.
+    pub async fn start(ip: &str) -> Option<Self> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let tansu = tansu()?;
+        let listener = tokio::net::TcpListener::bind((ip, 0))
+            .await
+            .unwrap_or_else(|e| panic!("bind the counting listener on {ip}: {e}"));
+        let advertised = listener.local_addr().expect("addr");
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(s);
+            }
+        });
+        let bootstrap = format!("127.0.0.1:{}", patchbay_testkit::net::refused_port());
+        let child = Command::new(tansu)
+            .args(["broker", "--listener-url", &format!("tcp://{bootstrap}")])
+            .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
+            .args(["--storage-engine", "memory://tansu/"])
+            .args(["--cluster-id", "patchbay-advertising", "--silent"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn tansu");
+        let broker = Self {
+            bootstrap,
+            advertised,
+            accepted,
+            task,
+            child,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(&broker.bootstrap)
+                .await
+                .is_ok()
+            {
+                return Some(broker);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the advertising tansu broker did not start on {}",
+            broker.bootstrap
+        );
+    }
+
+    /// Connections the advertised address has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for AdvertisingBroker {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,141 @@
+//! The native client from a profile: the one builder the probe and hosts
+//! share, and guarded client creation.
+
+use std::ffi::{c_char, CStr};
+
+use patchbay_core::{Error, Result, ValidationErrors};
+use rdkafka::bindings as rd;
+use rdkafka::client::{Client, ClientContext};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::types::RDKafkaType;
+use rdkafka::ClientConfig;
+
+use crate::config::KafkaConfig;
+use crate::guard::GuardedContext;
+
+/// The librdkafka configuration of a profile: bootstrap servers, security
+/// protocol, SASL, CA, and its allow-listed `properties`. Build any
+/// producer or consumer from it (adding `group.id` and the like); the
+/// connector's probe builds its client from exactly this.
+///
+/// The config is checked again here (a `KafkaConfig` is a plain struct a
+/// host can fill in): a property off the allow-list — anything that reads a
+/// local file such as `ssl.key.location`, loads code, or redirects traffic —
+/// is refused, with every problem named by its JSON Pointer.
+///
+/// # Errors
+/// `Validation` when the config has problems.
+pub fn client_config(config: &KafkaConfig) -> Result<ClientConfig> {
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(Error::Validation(ValidationErrors(problems)));
+    }
+    let servers: Vec<String> = config
+        .endpoints()?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut cfg = ClientConfig::new();
+    for (name, value) in &config.properties {
+        cfg.set(name, value);
+    }
+    cfg.set("bootstrap.servers", servers.join(","))
+        .set("security.protocol", config.security_protocol.as_rdkafka());
+    if config.security_protocol.uses_sasl() {
+        if let Some(m) = config.sasl_mechanism {
+            cfg.set("sasl.mechanism", m.as_rdkafka());
+        }
+        if let Some(u) = &config.sasl_username {
+            cfg.set("sasl.username", u);
+        }
+        if let Some(p) = &config.sasl_password {
+            cfg.set("sasl.password", p.expose());
+        }
+    }
+    if let Some(pem) = &config.ssl_ca_pem {
+        cfg.set("ssl.ca.pem", pem);
+    }
+    Ok(cfg)
+}
+
+/// Creates a client whose every broker address — bootstrap and advertised —
+/// goes through `context`'s [`BrokerGuard`](crate::BrokerGuard): resolved
+/// from checked addresses or a bounded lookup, checked against the network
+/// policy, and checked again at `connect(2)`. A forbidden broker is never
+/// contacted; the guard records it.
+///
+/// The client is a producer-type handle without a message queue in use:
+/// metadata, watermarks, group lists. Its log and error events reach the
+/// context only through [`serve_events`]; call it while waiting.
+///
+/// rdkafka 0.39's producers and consumers build their native config
+/// internally, so they cannot carry these hooks; see the crate README.
+///
+/// # Errors
+/// librdkafka's, when it refuses the configuration.
+pub fn create_client<C: GuardedContext>(
+    config: &ClientConfig,
+    context: C,
+) -> KafkaResult<Client<C>> {
+    let native = config.create_native_config()?;
+    // SAFETY: `native` becomes the config of the client created right here
+    // with a context of type `C`, which rdkafka sets as the opaque.
+    unsafe { crate::hooks::install::<C>(native.ptr()) };
+    Client::new(config, native, RDKafkaType::RD_KAFKA_PRODUCER, context)
+}
+
+/// Serves the log and error events queued on `client`'s main queue to its
+/// context, without waiting; returns how many there were (at most 1,000).
+pub fn serve_events<C: ClientContext>(client: &Client<C>) -> usize {
+    let context = client.context();
+    let mut served = 0;
+    // SAFETY: the client is alive; the queue handle is destroyed below and
+    // each event after it is read.
+    unsafe {
+        let queue = rd::rd_kafka_queue_get_main(client.native_ptr());
+        while served < 1000 {
+            let event = rd::rd_kafka_queue_poll(queue, 0);
+            if event.is_null() {
+                break;
+            }
+            served += 1;
+            match rd::rd_kafka_event_type(event) {
+                rd::RD_KAFKA_EVENT_LOG => {
+                    let (mut fac, mut text): (*const c_char, *const c_char) =
+                        (std::ptr::null(), std::ptr::null());
+                    let mut level = 0;
+                    if rd::rd_kafka_event_log(event, &mut fac, &mut text, &mut level) == 0 {
+                        let fac = CStr::from_ptr(fac).to_string_lossy();
+                        let text = CStr::from_ptr(text).to_string_lossy();
+                        context.log(log_level(level), fac.trim(), text.trim());
+                    }
+                }
+                rd::RD_KAFKA_EVENT_ERROR => {
+                    let code = rd::rd_kafka_event_error(event);
+                    let reason =
+                        CStr::from_ptr(rd::rd_kafka_event_error_string(event)).to_string_lossy();
+                    context.error(KafkaError::Global(code.into()), reason.trim());
+                }
+                // Nothing else is queued: no messages, no stats, no OAUTHBEARER.
+                _ => {}
+            }
+            rd::rd_kafka_event_destroy(event);
+        }
+        rd::rd_kafka_queue_destroy(queue);
+    }
+    served
+}
+
+fn log_level(level: i32) -> RDKafkaLogLevel {
+    match level {
+        0 => RDKafkaLogLevel::Emerg,
+        1 => RDKafkaLogLevel::Alert,
+        2 => RDKafkaLogLevel::Critical,
+        3 => RDKafkaLogLevel::Error,
+        4 => RDKafkaLogLevel::Warning,
+        5 => RDKafkaLogLevel::Notice,
+        6 => RDKafkaLogLevel::Info,
+        _ => RDKafkaLogLevel::Debug,
+    }
+}

@@ -19,6 +19,11 @@ pub use patchbay_store_postgres as postgres_store;
 #[cfg(feature = "http")]
 pub use patchbay_http as http;
 
+/// Profiles as code: provisioning files, environment profiles, export and
+/// import (feature `provision`).
+#[cfg(feature = "provision")]
+pub use patchbay_provision as provision;
+
 /// Conformance suites for stores and connectors (feature `testkit`).
 #[cfg(feature = "testkit")]
 pub use patchbay_testkit as testkit;

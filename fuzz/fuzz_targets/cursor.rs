@@ -3,23 +3,5 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use patchbay::repository::{decode_cursor, encode_cursor};
-use patchbay::ListQuery;
-use patchbay_fuzz::{assert_input_error, service};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(key) = decode_cursor(text) {
-        assert_eq!(decode_cursor(&encode_cursor(&key)).ok(), Some(key));
-    }
-    let (rt, service) = service();
-    let query = ListQuery {
-        after: Some(text.to_owned()),
-        ..ListQuery::default()
-    };
-    if let Err(e) = rt.block_on(service.list(&query)) {
-        assert_input_error(&e);
-    }
-});
+fuzz_target!(|data: &[u8]| patchbay_fuzz::cases::cursor(data));

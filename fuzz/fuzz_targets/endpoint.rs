@@ -3,17 +3,5 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use patchbay::Endpoint;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    for default in [None, Some(9092)] {
-        if let Some(ep) = Endpoint::parse(text, default) {
-            assert!(ep.port > 0);
-            let again = Endpoint::parse(&ep.to_string(), None);
-            assert_eq!(again.as_ref(), Some(&ep), "{text:?} -> {ep}");
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| patchbay_fuzz::cases::endpoint(data));

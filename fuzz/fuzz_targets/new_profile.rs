@@ -4,21 +4,5 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use patchbay::NewProfile;
-use patchbay_fuzz::{assert_input_error, service};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(new) = serde_json::from_slice::<NewProfile>(data) else {
-        return;
-    };
-    let (rt, service) = service();
-    match rt.block_on(service.create(new)) {
-        Ok(profile) => {
-            for field in profile.secret_fields() {
-                assert!(!profile.config.contains_key(&field), "secret {field} in config");
-            }
-            rt.block_on(service.delete(&profile.id)).expect("delete");
-        }
-        Err(e) => assert_input_error(&e),
-    }
-});
+fuzz_target!(|data: &[u8]| patchbay_fuzz::cases::new_profile(data));

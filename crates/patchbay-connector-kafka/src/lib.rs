@@ -27,6 +27,7 @@ mod guard;
 mod hooks;
 mod probe;
 mod properties;
+mod uri;
 mod watch;
 
 use patchbay_core::schema::schema_for;
@@ -67,6 +68,21 @@ fn millis(d: std::time::Duration) -> u64 {
 impl Connector for KafkaConnector {
     fn kind(&self) -> &'static str {
         <KafkaConfig as patchbay_core::ConnectorConfig>::KIND
+    }
+
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &["kafka"]
+    }
+
+    fn config_from_uri(
+        &self,
+        uri: &patchbay_core::ConnectionUri,
+    ) -> std::result::Result<serde_json::Value, Vec<patchbay_core::FieldError>> {
+        uri::config_from_uri(uri)
+    }
+
+    fn uri_of(&self, config: &serde_json::Value) -> Option<String> {
+        uri::uri_of(config)
     }
 
     /// Where its secrets go: a change here needs them entered again.

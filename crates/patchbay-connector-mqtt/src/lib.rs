@@ -15,6 +15,7 @@
 mod client;
 pub mod config;
 mod probe;
+mod uri;
 
 /// The client crate this connector is built on (`rumqttc`), re-exported so
 /// hosts and benchmarks use the same version.
@@ -39,6 +40,21 @@ pub struct MqttConnector;
 impl Connector for MqttConnector {
     fn kind(&self) -> &'static str {
         <MqttConfig as patchbay_core::ConnectorConfig>::KIND
+    }
+
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &["mqtt", "mqtts"]
+    }
+
+    fn config_from_uri(
+        &self,
+        uri: &patchbay_core::ConnectionUri,
+    ) -> std::result::Result<serde_json::Value, Vec<patchbay_core::FieldError>> {
+        uri::config_from_uri(uri)
+    }
+
+    fn uri_of(&self, config: &serde_json::Value) -> Option<String> {
+        uri::uri_of(config)
     }
 
     /// Where its secrets go: a change here needs them entered again.

@@ -53,6 +53,21 @@ impl Connector for MySqlConnector {
         SqlConfig::ENDPOINT_FIELDS
     }
 
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &["mysql", "mariadb"]
+    }
+
+    fn config_from_uri(
+        &self,
+        uri: &patchbay_core::ConnectionUri,
+    ) -> std::result::Result<Value, Vec<FieldError>> {
+        patchbay_connector_sql::uri::config_from_uri(uri, &patchbay_connector_sql::uri::MYSQL)
+    }
+
+    fn uri_of(&self, config: &Value) -> Option<String> {
+        patchbay_connector_sql::uri::uri_of(config, &patchbay_connector_sql::uri::MYSQL)
+    }
+
     fn description(&self) -> &'static str {
         "MySQL or MariaDB database server"
     }

@@ -53,6 +53,21 @@ impl Connector for PostgresConnector {
         SqlConfig::ENDPOINT_FIELDS
     }
 
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &["postgres", "postgresql"]
+    }
+
+    fn config_from_uri(
+        &self,
+        uri: &patchbay_core::ConnectionUri,
+    ) -> std::result::Result<Value, Vec<FieldError>> {
+        patchbay_connector_sql::uri::config_from_uri(uri, &patchbay_connector_sql::uri::POSTGRES)
+    }
+
+    fn uri_of(&self, config: &Value) -> Option<String> {
+        patchbay_connector_sql::uri::uri_of(config, &patchbay_connector_sql::uri::POSTGRES)
+    }
+
     fn description(&self) -> &'static str {
         "PostgreSQL database server"
     }

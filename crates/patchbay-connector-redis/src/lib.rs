@@ -16,6 +16,7 @@ pub mod config;
 mod connect;
 mod keys;
 mod probe;
+mod uri;
 
 /// The client crate this connector is built on (`redis`), re-exported so
 /// hosts and benchmarks use the same version.
@@ -42,6 +43,21 @@ pub struct RedisConnector;
 impl Connector for RedisConnector {
     fn kind(&self) -> &'static str {
         <RedisConfig as patchbay_core::ConnectorConfig>::KIND
+    }
+
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &["redis", "rediss"]
+    }
+
+    fn config_from_uri(
+        &self,
+        uri: &patchbay_core::ConnectionUri,
+    ) -> std::result::Result<serde_json::Value, Vec<patchbay_core::FieldError>> {
+        uri::config_from_uri(uri)
+    }
+
+    fn uri_of(&self, config: &serde_json::Value) -> Option<String> {
+        uri::uri_of(config)
     }
 
     /// Where its secrets go: a change here needs them entered again.

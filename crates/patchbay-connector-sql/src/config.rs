@@ -25,6 +25,17 @@ pub enum TlsMode {
 }
 
 impl TlsMode {
+    /// The config spelling (`verify-full`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyFull => "verify-full",
+        }
+    }
+
     /// Whether a server without TLS must be refused.
     pub fn requires_tls(self) -> bool {
         !matches!(self, TlsMode::Disable | TlsMode::Prefer)

@@ -15,6 +15,7 @@ mod probe;
 mod request;
 mod size;
 pub mod suggest;
+pub mod uri;
 
 pub use classify::{classify, timeout_error};
 pub use config::{SqlConfig, TlsMode};

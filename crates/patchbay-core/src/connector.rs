@@ -55,6 +55,28 @@ pub trait Connector: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Connection URI schemes this connector reads, lower case
+    /// (`["postgres", "postgresql"]`); none by default.
+    fn uri_schemes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A config from a connection URI whose scheme is one of
+    /// [`uri_schemes`](Self::uri_schemes). The service then validates it like
+    /// any config. Errors point at `/uri` and never quote the password.
+    fn config_from_uri(&self, _uri: &crate::uri::ConnectionUri) -> Result<Value, Vec<FieldError>> {
+        Err(vec![FieldError::new(
+            "/uri",
+            "this connector reads no connection URI",
+        )])
+    }
+
+    /// A stored config (secrets already split off) as a connection URI,
+    /// **never with a secret**; `None` when it has no URI form.
+    fn uri_of(&self, _config: &Value) -> Option<String> {
+        None
+    }
+
     /// The top-level config fields that decide where this connector's
     /// secrets are sent: hosts, ports, address lists, TLS mode, CA,
     /// verification switches. A change to any of them must come with the

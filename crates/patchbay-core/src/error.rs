@@ -49,6 +49,16 @@ pub enum Error {
         /// What still depends on it.
         dependents: Vec<Dependent>,
     },
+    /// A provisioning source (a file, the environment) manages the profile:
+    /// it is changed there, not through the API (unless the host allows
+    /// drift).
+    #[error("connection profile {name:?} is managed by {managed_by}; change it there")]
+    Managed {
+        /// Profile name.
+        name: String,
+        /// The source, such as `file:profiles.yaml` or `env`.
+        managed_by: String,
+    },
     /// No connector registered for that kind.
     #[error("unknown connector {0:?}")]
     UnknownConnector(String),
@@ -113,6 +123,7 @@ impl Error {
         "ALREADY_EXISTS",
         "VERSION_CONFLICT",
         "PROFILE_IN_USE",
+        "PROFILE_MANAGED",
         "UNKNOWN_CONNECTOR",
         "CONNECTION_FAILED",
         "TARGET_FORBIDDEN",
@@ -129,6 +140,7 @@ impl Error {
             Error::AlreadyExists { .. } => "ALREADY_EXISTS",
             Error::VersionConflict { .. } => "VERSION_CONFLICT",
             Error::InUse { .. } => "PROFILE_IN_USE",
+            Error::Managed { .. } => "PROFILE_MANAGED",
             Error::UnknownConnector(_) => "UNKNOWN_CONNECTOR",
             Error::ConnectionFailed(_) => "CONNECTION_FAILED",
             Error::TargetForbidden { .. } => "TARGET_FORBIDDEN",
@@ -151,6 +163,9 @@ impl Error {
                 actual,
             } => json!({ "id": id, "expected_version": expected, "current_version": actual }),
             Error::InUse { id, dependents } => json!({ "id": id, "dependents": dependents }),
+            Error::Managed { name, managed_by } => {
+                json!({ "name": name, "managed_by": managed_by })
+            }
             Error::UnknownConnector(kind) => json!({ "connector": kind }),
             Error::ConnectionFailed(failure) => failure.details(),
             Error::TargetForbidden { target, address } => {
@@ -346,6 +361,10 @@ mod code_list_tests {
                 id: "p".into(),
                 dependents: vec![],
             },
+            Error::Managed {
+                name: "p".into(),
+                managed_by: "env".into(),
+            },
             Error::UnknownConnector("x".into()),
             Error::connection_failed(FailureReason::Auth, "no"),
             Error::TargetForbidden {
@@ -365,6 +384,7 @@ mod code_list_tests {
                 Error::Validation(_)
                 | Error::NotFound(_)
                 | Error::AlreadyExists { .. }
+                | Error::Managed { .. }
                 | Error::VersionConflict { .. }
                 | Error::InUse { .. }
                 | Error::UnknownConnector(_)

@@ -21,6 +21,7 @@ pub mod seal;
 pub mod secret;
 pub mod secret_access;
 mod service;
+pub mod uri;
 pub mod watch;
 
 pub use connector::{
@@ -43,6 +44,7 @@ pub use service::{
     ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
     DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
+pub use uri::ConnectionUri;
 
 /// Re-exported so connectors and hosts use the same versions.
 pub use watch::{ChangeBroadcast, ProfileEvent, ProfileEvents};

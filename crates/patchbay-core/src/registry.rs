@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::connector::Connector;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::schema::ConfigSchema;
 
 /// A registered connector and its compiled config schema.
@@ -58,6 +58,31 @@ impl ConnectorRegistry {
         self.entries
             .get(kind)
             .ok_or_else(|| Error::UnknownConnector(kind.to_owned()))
+    }
+
+    /// The connector that reads URIs of `scheme` (lower case).
+    ///
+    /// # Errors
+    /// `Validation` at `/uri` listing the schemes registered.
+    pub(crate) fn for_scheme(&self, scheme: &str) -> Result<&Registered> {
+        self.entries
+            .values()
+            .find(|r| r.connector.uri_schemes().contains(&scheme))
+            .ok_or_else(|| {
+                let mut known: Vec<&str> = self
+                    .entries
+                    .values()
+                    .flat_map(|r| r.connector.uri_schemes().iter().copied())
+                    .collect();
+                known.sort_unstable();
+                Error::Validation(ValidationErrors(vec![FieldError::new(
+                    "/uri",
+                    format!(
+                        "no connector reads `{scheme}://` URIs (known: {})",
+                        known.join(", ")
+                    ),
+                )]))
+            })
     }
 
     /// Kinds registered, sorted.

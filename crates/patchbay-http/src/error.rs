@@ -61,7 +61,9 @@ pub fn status_for(code: &str) -> StatusCode {
         "TARGET_FORBIDDEN" | codes::FORBIDDEN => StatusCode::FORBIDDEN,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         codes::METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
-        "ALREADY_EXISTS" | "VERSION_CONFLICT" | "PROFILE_IN_USE" => StatusCode::CONFLICT,
+        "ALREADY_EXISTS" | "VERSION_CONFLICT" | "PROFILE_IN_USE" | "PROFILE_MANAGED" => {
+            StatusCode::CONFLICT
+        }
         codes::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         codes::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "CONNECTION_FAILED" | "SECRET_UNAVAILABLE" => StatusCode::UNPROCESSABLE_ENTITY,
@@ -191,6 +193,13 @@ mod tests {
                 Error::InUse {
                     id: "p".into(),
                     dependents: vec![],
+                },
+                409,
+            ),
+            (
+                Error::Managed {
+                    name: "p".into(),
+                    managed_by: "env".into(),
                 },
                 409,
             ),

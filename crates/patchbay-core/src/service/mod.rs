@@ -1,10 +1,12 @@
 //! [`ProfileService`]: the one entry point over a repository and connectors.
 
+mod compare;
 mod config;
 mod crud;
 mod keys;
 mod probe;
 mod resolve;
+mod uri;
 mod watch;
 
 use std::sync::Arc;

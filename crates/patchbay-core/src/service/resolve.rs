@@ -121,7 +121,7 @@ impl ProfileService {
     }
 
     /// Opens each sealed field; a failure names the field.
-    fn open_fields(&self, profile: &Profile) -> Result<PlainSecrets> {
+    pub(super) fn open_fields(&self, profile: &Profile) -> Result<PlainSecrets> {
         let mut plain = PlainSecrets::new();
         for (field, envelope) in &profile.secrets.0 {
             let value = self

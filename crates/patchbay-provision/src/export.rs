@@ -1,0 +1,130 @@
+//! Export without secret values, and import (create, then skip or overwrite
+//! what exists).
+
+use patchbay_core::{Error, ListQuery, Profile, ProfileService};
+use serde_json::{json, Value};
+
+use crate::file::{Entry, ProvisionFile};
+use crate::plan;
+use crate::problem::Problems;
+use crate::report::Report;
+
+/// The reference an exported secret becomes: `{{ env:PATCHBAY_SECRET_<NAME>_<FIELD> }}`,
+/// to fill in the importing environment.
+pub fn placeholder(profile: &str, field: &str) -> String {
+    let var: String = format!("PATCHBAY_SECRET_{profile}_{field}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{{{{ env:{var} }}}}")
+}
+
+/// Which profiles to export.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these names (any case); all when empty.
+    pub names: Vec<String>,
+    /// Only this connector.
+    pub connector: Option<String>,
+}
+
+/// Every selected profile as a file entry; secret fields become
+/// [`placeholder`] references, never values.
+///
+/// # Errors
+/// Store errors.
+pub async fn export(
+    service: &ProfileService,
+    selection: &Selection,
+) -> Result<ProvisionFile, Error> {
+    let mut file = ProvisionFile::default();
+    for p in all_profiles(service, selection.connector.clone()).await? {
+        let wanted = selection.names.is_empty()
+            || selection
+                .names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&p.name));
+        if wanted {
+            file.profiles.push(entry(&p));
+            file.lines.push(None);
+        }
+    }
+    Ok(file)
+}
+
+fn entry(p: &Profile) -> Entry {
+    let mut config = p.config.clone();
+    for field in p.secret_fields() {
+        config.insert(field.clone(), json!(placeholder(&p.name, &field)));
+    }
+    Entry {
+        name: p.name.clone(),
+        connector: Some(p.connector.clone()),
+        description: p.description.clone(),
+        config: Some(Value::Object(config)),
+        ..Entry::default()
+    }
+}
+
+/// Every profile (of `connector`), all pages, in name order.
+pub async fn all_profiles(
+    service: &ProfileService,
+    connector: Option<String>,
+) -> Result<Vec<Profile>, Error> {
+    let mut out = Vec::new();
+    let mut query = ListQuery {
+        connector,
+        limit: patchbay_core::repository::MAX_PAGE_SIZE,
+        ..ListQuery::default()
+    };
+    loop {
+        let page = service.list(&query).await?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => query.after = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Imports `file`: creates what is missing; what exists is overwritten when
+/// `overwrite`, else skipped. Nothing changes when any entry is invalid.
+///
+/// # Errors
+/// Every problem of every entry, before anything is written.
+pub async fn import(
+    service: &ProfileService,
+    file: &ProvisionFile,
+    overwrite: bool,
+) -> Result<Report, Problems> {
+    let profiles = plan::profiles(service, file)?;
+    let mut report = Report::default();
+    for new in profiles {
+        let name = new.name.clone();
+        match service.get_by_name(&name).await {
+            Err(Error::NotFound(_)) => match service.create(new).await {
+                Ok(_) => report.created.push(name),
+                Err(e) => report.failed.push((name, e.to_string())),
+            },
+            Ok(_) if !overwrite => report.skipped.push(name),
+            Ok(current) if service.matches(&current, &new, "import").unwrap_or(false) => {
+                report.unchanged.push(name)
+            }
+            Ok(current) => {
+                let update = plan::update_to(&current, new);
+                match service.update(&current.id, update).await {
+                    Ok(_) => report.updated.push(name),
+                    Err(e) => report.failed.push((name, e.to_string())),
+                }
+            }
+            Err(e) => report.failed.push((name, e.to_string())),
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,195 @@
+//! The provisioning file: a list of profiles, each a connector + config or a
+//! connection URI, secrets written as references (`{{ env:X }}`).
+//!
+//! ```yaml
+//! profiles:
+//!   - name: orders-db
+//!     connector: postgres
+//!     description: Orders, primary
+//!     labels: { env: prod }
+//!     config: { host: db.internal, username: app, password: "{{ env:ORDERS_DB_PASSWORD }}" }
+//!   - name: cache
+//!     uri: redis://cache.internal:6379/0
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::problem::{Problem, Problems};
+
+/// The document formats read; YAML is the native one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    Toml,
+}
+
+impl Format {
+    /// By file extension: `.json`, `.toml`, anything else YAML.
+    pub fn of(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Format::Json,
+            Some("toml") => Format::Toml,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// One profile as a file declares it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+}
+
+/// A parsed provisioning file with where each entry starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionFile {
+    pub profiles: Vec<Entry>,
+    /// 1-based line of each entry, when the text was read from a file.
+    #[serde(skip)]
+    pub lines: Vec<Option<usize>>,
+}
+
+impl ProvisionFile {
+    /// Parses `text` in `format`.
+    ///
+    /// # Errors
+    /// The syntax or shape problem, with its line when the parser knows it.
+    pub fn parse(text: &str, format: Format) -> Result<Self, Problems> {
+        let doc: Value = match format {
+            Format::Yaml => yaml_serde::from_str(text).map_err(|e| {
+                one(
+                    "",
+                    e.location().map(|l| l.line()),
+                    format!("not valid YAML: {e}"),
+                )
+            })?,
+            Format::Json => serde_json::from_str(text)
+                .map_err(|e| one("", Some(e.line()), format!("not valid JSON: {e}")))?,
+            Format::Toml => {
+                let v: toml::Value = toml::from_str(text).map_err(|e| {
+                    let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+                    one("", line, format!("not valid TOML: {}", e.message()))
+                })?;
+                serde_json::to_value(v).map_err(|e| one("", None, e.to_string()))?
+            }
+        };
+        let mut file: ProvisionFile = shape(doc)?;
+        file.lines = entry_lines(text, &file.profiles);
+        Ok(file)
+    }
+
+    /// Reads and parses `path`, its format by extension.
+    ///
+    /// # Errors
+    /// An unreadable file, or as [`parse`](Self::parse).
+    pub fn read(path: &Path) -> Result<Self, Problems> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| one("", None, format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text, Format::of(path))
+    }
+
+    /// The file as text in `format` (export).
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Yaml => yaml_serde::to_string(self).unwrap_or_default(),
+            Format::Json => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
+            Format::Toml => toml::to_string(self).unwrap_or_default(),
+        }
+    }
+}
+
+fn one(path: &str, line: Option<usize>, message: String) -> Problems {
+    Problems(vec![Problem {
+        path: path.to_owned(),
+        line,
+        message,
+    }])
+}
+
+/// The document's shape, every entry checked so all problems come at once.
+fn shape(doc: Value) -> Result<ProvisionFile, Problems> {
+    let Value::Object(mut top) = doc else {
+        return Err(one(
+            "",
+            None,
+            "the file must be a mapping with `profiles`".into(),
+        ));
+    };
+    let mut problems: Vec<Problem> = top
+        .keys()
+        .filter(|k| *k != "profiles")
+        .map(|k| Problem {
+            path: format!("/{k}"),
+            line: None,
+            message: "unknown key".into(),
+        })
+        .collect();
+    let list = match top.remove("profiles") {
+        Some(Value::Array(list)) => list,
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => {
+            problems.push(Problem {
+                path: "/profiles".into(),
+                line: None,
+                message: "must be a list".into(),
+            });
+            Vec::new()
+        }
+    };
+    let mut profiles = Vec::new();
+    for (i, item) in list.into_iter().enumerate() {
+        match serde_json::from_value::<Entry>(item) {
+            Ok(e) => profiles.push(e),
+            Err(e) => problems.push(Problem {
+                path: format!("/profiles/{i}"),
+                line: None,
+                message: e.to_string(),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ProvisionFile {
+            profiles,
+            lines: Vec::new(),
+        })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// The line where each entry's `name` is written: the first line after the
+/// previous entry's that holds the name as a value.
+fn entry_lines(text: &str, entries: &[Entry]) -> Vec<Option<usize>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    entries
+        .iter()
+        .map(|e| {
+            let found = (from..lines.len()).find(|&i| {
+                let l = lines[i];
+                l.contains("name") && l.contains(e.name.as_str())
+            });
+            if let Some(i) = found {
+                from = i + 1;
+            }
+            found.map(|i| i + 1)
+        })
+        .collect()
+}

@@ -1,0 +1,134 @@
+//! From file entries to validated profiles, and the merge patch that turns a
+//! stored config into a desired one.
+
+use std::collections::BTreeSet;
+
+use patchbay_core::{Error, FieldError, NewProfile, Profile, ProfileService, ProfileUpdate};
+use serde_json::{Map, Value};
+
+use crate::file::{Entry, ProvisionFile};
+use crate::problem::{Problem, Problems};
+
+/// Each entry as a validated `NewProfile`, or every problem of every entry.
+pub(crate) fn profiles(
+    service: &ProfileService,
+    file: &ProvisionFile,
+) -> Result<Vec<NewProfile>, Problems> {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, entry) in file.profiles.iter().enumerate() {
+        let line = file.lines.get(i).copied().flatten();
+        let at = |path: &str, message: String| Problem {
+            path: format!("/profiles/{i}{path}"),
+            line,
+            message,
+        };
+        if !seen.insert(entry.name.to_lowercase()) {
+            problems.push(at(
+                "/name",
+                "a profile of this name is listed earlier".into(),
+            ));
+        }
+        match new_profile(service, entry) {
+            Ok(new) => match service.validate(&new) {
+                Ok(()) => out.push(new),
+                Err(e) => {
+                    problems.extend(field_errors(e).into_iter().map(|f| at(&f.path, f.message)))
+                }
+            },
+            Err(errors) => problems.extend(errors.into_iter().map(|f| at(&f.path, f.message))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+fn new_profile(service: &ProfileService, entry: &Entry) -> Result<NewProfile, Vec<FieldError>> {
+    let (connector, config) = match (&entry.uri, &entry.connector, &entry.config) {
+        (Some(uri), connector, None) => {
+            let (kind, config) = service.config_from_uri(uri).map_err(field_errors)?;
+            if connector.as_ref().is_some_and(|c| *c != kind) {
+                return Err(vec![FieldError::new(
+                    "/connector",
+                    format!("the URI is a `{kind}` one"),
+                )]);
+            }
+            (kind, config)
+        }
+        (Some(_), _, Some(_)) => {
+            return Err(vec![FieldError::new(
+                "/uri",
+                "give either `uri` or `config`, not both",
+            )])
+        }
+        (None, Some(c), Some(config)) => (c.clone(), config.clone()),
+        (None, None, _) => {
+            return Err(vec![FieldError::new(
+                "/connector",
+                "is required (or give `uri`)",
+            )])
+        }
+        (None, Some(_), None) => {
+            return Err(vec![FieldError::new(
+                "/config",
+                "is required (or give `uri`)",
+            )])
+        }
+    };
+    Ok(NewProfile {
+        name: entry.name.clone(),
+        connector,
+        description: entry.description.clone(),
+        config,
+    })
+}
+
+/// The field errors of a validation error; any other error as one at the root.
+pub(crate) fn field_errors(e: Error) -> Vec<FieldError> {
+    match e {
+        Error::Validation(v) => v.0,
+        other => vec![FieldError::new("", other.to_string())],
+    }
+}
+
+/// A JSON merge patch (RFC 7396) turning `current` into `desired`.
+pub(crate) fn merge_patch(current: &Map<String, Value>, desired: &Map<String, Value>) -> Value {
+    let mut patch = Map::new();
+    for key in current.keys() {
+        if !desired.contains_key(key) {
+            patch.insert(key.clone(), Value::Null);
+        }
+    }
+    for (key, want) in desired {
+        match (current.get(key), want) {
+            (Some(have), _) if have == want => {}
+            (Some(Value::Object(have)), Value::Object(want)) => {
+                patch.insert(key.clone(), merge_patch(have, want));
+            }
+            _ => drop(patch.insert(key.clone(), want.clone())),
+        }
+    }
+    Value::Object(patch)
+}
+
+/// The update that turns `current` into `desired` (version-pinned).
+pub(crate) fn update_to(current: &Profile, desired: NewProfile) -> ProfileUpdate {
+    let mut stored = current.config.clone();
+    // Secrets stored but not desired are removed; desired ones are set.
+    for field in current.secret_fields() {
+        stored.insert(field, Value::Null);
+    }
+    let Value::Object(want) = desired.config else {
+        unreachable!("validated configs are objects")
+    };
+    ProfileUpdate {
+        name: (current.name != desired.name).then_some(desired.name),
+        description: (current.description != desired.description).then_some(desired.description),
+        config: Some(merge_patch(&stored, &want)),
+        version: Some(current.version),
+    }
+}

@@ -147,7 +147,7 @@ async fn feed_latency() {
 
     // patchbay: a content update through the service on A, the event from
     // B's watch.
-    let mut events = b.watch().await.unwrap();
+    let mut events = b.watch(&TenantId::default()).await.unwrap();
     let mut samples = Vec::with_capacity(FEED_ROUNDS);
     for i in 0..FEED_ROUNDS {
         let start = Instant::now();

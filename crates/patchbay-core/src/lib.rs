@@ -21,6 +21,7 @@ pub mod seal;
 pub mod secret;
 pub mod secret_access;
 mod service;
+pub mod tenant;
 pub mod watch;
 
 pub use connector::{
@@ -39,6 +40,7 @@ pub use resolved::{
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{Secret, SecretRef, SecretResolver};
 pub use secret_access::{EnvFileResolver, SecretAccess};
+pub use tenant::{InvalidTenant, TenantId, MAX_TENANT_LEN};
 pub use service::{
     ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
     DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,

@@ -109,7 +109,11 @@ impl fmt::Debug for SealedSecrets {
 pub struct Profile {
     /// Unique id, `prof_…`.
     pub id: ProfileId,
-    /// Unique name (case-insensitively).
+    /// The tenant the profile belongs to. Not part of the public view (the
+    /// caller's own tenant is implied); stores persist it.
+    #[serde(skip)]
+    pub tenant: crate::tenant::TenantId,
+    /// Unique name within its tenant (case-insensitively).
     pub name: String,
     /// Connector kind, such as `kafka`.
     pub connector: String,

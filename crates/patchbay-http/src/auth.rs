@@ -93,7 +93,7 @@ async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next) -> 
         Some(p) => p.allows(guard.role),
         None => match &guard.anonymous {
             Some(anon) => {
-                // Handlers (and the tenants to come) read the principal from
+                // Handlers read the principal (its tenant scopes every profile) from
                 // the extensions whichever way it arrived.
                 let anon = Principal::clone(anon);
                 let ok = anon.allows(guard.role);

@@ -5,11 +5,13 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use patchbay_core::{FieldError, NewProfile, ProfileId, ProfileUpdate};
+use axum::response::Response;
+use patchbay_core::{FieldError, NewProfile, ProfileId, ProfileService, ProfileUpdate};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::error::{codes, ApiError};
+use crate::principal::Principal;
 use crate::router::AppState;
 
 /// The JSON type a top-level body field must have.
@@ -149,6 +151,24 @@ impl<T: Shape + DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         serde_json::from_value(value)
             .map(JsonBody)
             .map_err(|e| ApiError::fields(vec![FieldError::new("", e.to_string())]))
+    }
+}
+
+/// The service scoped to the caller's tenant: the tenant of the request's
+/// [`Principal`] (put there by the host's layer, or by the guard for an
+/// allowed anonymous caller). Every handler that touches profiles takes
+/// this, never the unscoped service.
+pub(crate) struct Scoped(pub ProfileService);
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match parts.extensions.get::<Principal>() {
+            Some(p) => Ok(Scoped(state.service.tenant(p.tenant().clone()))),
+            // The guard lets no request through without one; fail closed.
+            None => Err(crate::auth::unauthenticated()),
+        }
     }
 }
 

@@ -17,10 +17,11 @@ use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
     ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent,
-    ProfileEvents, ProfileId, ProfileRepository, Result,
+    ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
-/// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
+/// Profiles in a `HashMap`, names per tenant in a `BTreeMap` for ordered
+/// pages.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
@@ -34,7 +35,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     profiles: HashMap<ProfileId, Profile>,
-    by_name: BTreeMap<String, ProfileId>,
+    /// `(tenant, name key)`: one ordered range per tenant.
+    by_name: BTreeMap<(TenantId, String), ProfileId>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
 }
 
@@ -67,10 +69,21 @@ fn not_found(id: &ProfileId) -> Error {
     Error::NotFound(id.to_string())
 }
 
+impl State {
+    /// The profile `id` if it belongs to `tenant`: another tenant's is as
+    /// missing as one that never existed.
+    fn profile(&self, tenant: &TenantId, id: &ProfileId) -> Result<&Profile> {
+        self.profiles
+            .get(id)
+            .filter(|p| p.tenant == *tenant)
+            .ok_or_else(|| not_found(id))
+    }
+}
+
 #[async_trait]
 impl ProfileRepository for MemoryStore {
     async fn create(&self, profile: &Profile) -> Result<()> {
-        let key = name_key(&profile.name);
+        let key = (profile.tenant.clone(), name_key(&profile.name));
         self.mutate(|s, feed| {
             if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
                 return Err(Error::AlreadyExists {
@@ -79,7 +92,7 @@ impl ProfileRepository for MemoryStore {
             }
             s.by_name.insert(key, profile.id.clone());
             s.profiles.insert(profile.id.clone(), profile.clone());
-            feed.send(ProfileEvent::Created {
+            feed.send(&profile.tenant, ProfileEvent::Created {
                 id: profile.id.clone(),
                 version: profile.version,
             });
@@ -87,24 +100,20 @@ impl ProfileRepository for MemoryStore {
         })
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.read()
-            .profiles
-            .get(id)
-            .cloned()
-            .ok_or_else(|| not_found(id))
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
+        self.read().profile(tenant, id).cloned()
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let s = self.read();
         s.by_name
-            .get(&name_key(name))
+            .get(&(tenant.clone(), name_key(name)))
             .and_then(|id| s.profiles.get(id))
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
         let prefix = query
             .name_prefix
@@ -112,14 +121,14 @@ impl ProfileRepository for MemoryStore {
             .map(name_key)
             .unwrap_or_default();
         let start = match &query.after {
-            Some(c) => Bound::Excluded(decode_cursor(c)?.max(prefix.clone())),
-            None => Bound::Included(prefix.clone()),
+            Some(c) => Bound::Excluded((tenant.clone(), decode_cursor(tenant, c)?.max(prefix.clone()))),
+            None => Bound::Included((tenant.clone(), prefix.clone())),
         };
         let s = self.read();
         let mut items = Vec::with_capacity(limit.min(s.profiles.len()));
         let mut more = false;
-        for (key, id) in s.by_name.range((start, Bound::Unbounded)) {
-            if !key.starts_with(&prefix) {
+        for ((t, key), id) in s.by_name.range((start, Bound::Unbounded)) {
+            if t != tenant || !key.starts_with(&prefix) {
                 break;
             }
             let p = &s.profiles[id];
@@ -136,7 +145,7 @@ impl ProfileRepository for MemoryStore {
             .then(|| {
                 items
                     .last()
-                    .map(|p: &Profile| encode_cursor(&name_key(&p.name)))
+                    .map(|p: &Profile| encode_cursor(tenant, &name_key(&p.name)))
             })
             .flatten();
         Ok(Page { items, next_cursor })
@@ -144,10 +153,7 @@ impl ProfileRepository for MemoryStore {
 
     async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
         self.mutate(|s, feed| {
-            let current = s
-                .profiles
-                .get(&profile.id)
-                .ok_or_else(|| not_found(&profile.id))?;
+            let current = s.profile(&profile.tenant, &profile.id)?;
             if current.version != expected_version {
                 return Err(Error::VersionConflict {
                     id: profile.id.to_string(),
@@ -155,7 +161,9 @@ impl ProfileRepository for MemoryStore {
                     actual: current.version,
                 });
             }
-            let (old_key, new_key) = (name_key(&current.name), name_key(&profile.name));
+            let t = &profile.tenant;
+            let old_key = (t.clone(), name_key(&current.name));
+            let new_key = (t.clone(), name_key(&profile.name));
             if old_key != new_key {
                 if s.by_name.contains_key(&new_key) {
                     return Err(Error::AlreadyExists {
@@ -168,7 +176,7 @@ impl ProfileRepository for MemoryStore {
             s.profiles.insert(profile.id.clone(), profile.clone());
             // A reseal keeps the version: not a change of content.
             if profile.version != expected_version {
-                feed.send(ProfileEvent::Updated {
+                feed.send(&profile.tenant, ProfileEvent::Updated {
                     id: profile.id.clone(),
                     version: profile.version,
                 });
@@ -177,8 +185,9 @@ impl ProfileRepository for MemoryStore {
         })
     }
 
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
         self.mutate(|s, feed| {
+            s.profile(tenant, id)?;
             if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
                 return Err(Error::InUse {
                     id: id.to_string(),
@@ -186,9 +195,9 @@ impl ProfileRepository for MemoryStore {
                 });
             }
             let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&name_key(&profile.name));
+            s.by_name.remove(&(tenant.clone(), name_key(&profile.name)));
             s.dependents.remove(id);
-            feed.send(ProfileEvent::Deleted {
+            feed.send(tenant, ProfileEvent::Deleted {
                 id: id.clone(),
                 version: profile.version,
             });
@@ -196,11 +205,9 @@ impl ProfileRepository for MemoryStore {
         })
     }
 
-    async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent) -> Result<()> {
         self.mutate(|s, _| {
-            if !s.profiles.contains_key(id) {
-                return Err(not_found(id));
-            }
+            s.profile(tenant, id)?;
             s.dependents
                 .entry(id.clone())
                 .or_default()
@@ -209,26 +216,34 @@ impl ProfileRepository for MemoryStore {
         })
     }
 
-    async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
+    async fn detach(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+    ) -> Result<bool> {
         self.mutate(|s, _| {
-            if !s.profiles.contains_key(id) {
-                return Err(not_found(id));
-            }
+            s.profile(tenant, id)?;
             Ok(s.dependents
                 .get_mut(id)
                 .is_some_and(|d| d.remove(dependent)))
         })
     }
 
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
         let s = self.read();
-        if !s.profiles.contains_key(id) {
-            return Err(not_found(id));
-        }
+        s.profile(tenant, id)?;
         Ok(s.dependents
             .get(id)
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let s = self.read();
+        let mut tenants: Vec<TenantId> = s.by_name.keys().map(|(t, _)| t.clone()).collect();
+        tenants.dedup();
+        Ok(tenants)
     }
 
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
@@ -249,8 +264,8 @@ impl ProfileRepository for MemoryStore {
     }
 
     /// Every write goes through this store: the feed is complete.
-    async fn watch(&self) -> Result<ProfileEvents> {
-        Ok(self.feed.subscribe())
+    async fn watch(&self, tenant: &TenantId) -> Result<ProfileEvents> {
+        Ok(self.feed.subscribe(tenant))
     }
 }
 

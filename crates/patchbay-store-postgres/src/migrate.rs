@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key checks",
         include_str!("../migrations/0003_key_checks.sql"),
     ),
+    (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

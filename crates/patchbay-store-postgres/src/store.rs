@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use patchbay_core::{Dependent, ProfileId, Result};
+use patchbay_core::{Dependent, ProfileId, Result, TenantId};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
@@ -83,18 +83,24 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    pub(crate) async fn exists(&self, id: &ProfileId) -> Result<bool> {
+    pub(crate) async fn exists(&self, tenant: &TenantId, id: &ProfileId) -> Result<bool> {
         let row = sqlx::query(&self.sql.exists)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("look up a profile", e))?;
         Ok(row.is_some())
     }
 
-    pub(crate) async fn dependents_of(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    pub(crate) async fn dependents_of(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+    ) -> Result<Vec<Dependent>> {
         let rows: Vec<(String, String)> = sqlx::query_as(&self.sql.dependents)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_all(&self.pool)
             .await
             .map_err(|e| storage("list dependents", e))?;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key checks",
         include_str!("../migrations/0002_key_checks.sql"),
     ),
+    (3, "tenants", include_str!("../migrations/0003_tenants.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

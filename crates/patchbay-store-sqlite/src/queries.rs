@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_core::{ListQuery, Profile, ProfileId, Result, SealedSecrets};
+use patchbay_core::{ListQuery, Profile, ProfileId, Result, SealedSecrets, TenantId};
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -11,42 +11,49 @@ use time::OffsetDateTime;
 use crate::error::corrupt;
 
 const COLUMNS: &str =
-    "id, name, connector, description, config, secrets, created_at, updated_at, version";
+    "id, tenant, name, connector, description, config, secrets, created_at, updated_at, version";
 
 pub(crate) const INSERT: &str = "INSERT INTO profiles \
-    (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    (id, tenant, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 pub(crate) const UPDATE: &str = "UPDATE profiles SET \
     name = ?, name_key = ?, connector = ?, description = ?, config = ?, secrets = ?, \
     created_at = ?, updated_at = ?, version = ? \
-    WHERE id = ? AND version = ?";
+    WHERE id = ? AND tenant = ? AND version = ?";
 
-pub(crate) const VERSION_OF: &str = "SELECT version FROM profiles WHERE id = ?";
-pub(crate) const EXISTS: &str = "SELECT 1 FROM profiles WHERE id = ?";
-pub(crate) const DELETE: &str = "DELETE FROM profiles WHERE id = ?";
+// Every statement on one profile names its tenant too: another tenant's
+// profile matches nothing, exactly like a missing one.
+pub(crate) const VERSION_OF: &str = "SELECT version FROM profiles WHERE id = ? AND tenant = ?";
+pub(crate) const EXISTS: &str = "SELECT 1 FROM profiles WHERE id = ? AND tenant = ?";
+pub(crate) const DELETE: &str = "DELETE FROM profiles WHERE id = ? AND tenant = ?";
+pub(crate) const TENANTS: &str = "SELECT DISTINCT tenant FROM profiles ORDER BY tenant";
 
 pub(crate) const ATTACH: &str = "INSERT INTO profile_dependents (profile_id, kind, dependent_id) \
-    VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
-pub(crate) const DETACH: &str =
-    "DELETE FROM profile_dependents WHERE profile_id = ? AND kind = ? AND dependent_id = ?";
-pub(crate) const DEPENDENTS: &str =
-    "SELECT kind, dependent_id FROM profile_dependents WHERE profile_id = ? ORDER BY kind, dependent_id";
+    SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM profiles WHERE id = ?1 AND tenant = ?4) \
+    ON CONFLICT DO NOTHING";
+pub(crate) const DETACH: &str = "DELETE FROM profile_dependents \
+    WHERE profile_id = ?1 AND kind = ?2 AND dependent_id = ?3 \
+    AND EXISTS (SELECT 1 FROM profiles WHERE id = ?1 AND tenant = ?4)";
+pub(crate) const DEPENDENTS: &str = "SELECT d.kind, d.dependent_id FROM profile_dependents d \
+    JOIN profiles p ON p.id = d.profile_id \
+    WHERE d.profile_id = ? AND p.tenant = ? ORDER BY d.kind, d.dependent_id";
 
 /// `SELECT … WHERE id = ?`
 pub(crate) fn select_by_id() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE id = ?"))
+    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE id = ? AND tenant = ?"))
 }
 
 /// `SELECT … WHERE name_key = ?`
 pub(crate) fn select_by_name_key() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE name_key = ?"))
+    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE tenant = ? AND name_key = ?"))
 }
 
-/// A keyset page: bounds on `name_key` (served by its index, or by
-/// `(connector, name_key)` when filtered), never an OFFSET. Fetches one row
+/// A keyset page: one tenant, bounds on `name_key` (served by the
+/// `(tenant, name_key)` index, or `(tenant, connector, name_key)` when
+/// filtered), never an OFFSET. Fetches one row
 /// more than the page to learn whether another page follows.
 pub(crate) struct ListSql {
     pub sql: String,
@@ -55,9 +62,14 @@ pub(crate) struct ListSql {
 }
 
 /// Builds the statement for `query`; `after` is the decoded cursor.
-pub(crate) fn list(query: &ListQuery, after: Option<String>, limit: usize) -> ListSql {
-    let mut sql = format!("SELECT {COLUMNS} FROM profiles WHERE 1 = 1");
-    let mut binds = Vec::new();
+pub(crate) fn list(
+    tenant: &TenantId,
+    query: &ListQuery,
+    after: Option<String>,
+    limit: usize,
+) -> ListSql {
+    let mut sql = format!("SELECT {COLUMNS} FROM profiles WHERE tenant = ?");
+    let mut binds = vec![tenant.to_string()];
     if let Some(connector) = &query.connector {
         sql.push_str(" AND connector = ?");
         binds.push(connector.clone());
@@ -116,7 +128,9 @@ pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
     let description: Option<String> = row
         .try_get("description")
         .map_err(|e| corrupt(&id, "description", e))?;
+    let tenant = get_text("tenant")?;
     Ok(Profile {
+        tenant: TenantId::new(&tenant).map_err(|e| corrupt(&id, "tenant", e))?,
         name: get_text("name")?,
         connector: get_text("connector")?,
         description,

@@ -6,7 +6,7 @@ use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
     Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent, ProfileEvents, ProfileId,
-    ProfileRepository, Result,
+    ProfileRepository, Result, TenantId,
 };
 
 use crate::error::{is_foreign_key_violation, is_unique_violation, storage};
@@ -24,7 +24,7 @@ impl ProfileRepository for SqliteStore {
         let result = self.create_row(p).await;
         self.changed();
         if result.is_ok() {
-            self.publish(|| ProfileEvent::Created {
+            self.publish(&p.tenant, || ProfileEvent::Created {
                 id: p.id.clone(),
                 version: p.version,
             });
@@ -32,9 +32,10 @@ impl ProfileRepository for SqliteStore {
         result
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
         let row = sqlx::query(q::select_by_id())
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("read a profile", e))?;
@@ -44,8 +45,9 @@ impl ProfileRepository for SqliteStore {
             .ok_or_else(|| not_found(id))
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let row = sqlx::query(q::select_by_name_key())
+            .bind(tenant.as_str())
             .bind(name_key(name))
             .fetch_optional(&self.pool)
             .await
@@ -56,10 +58,14 @@ impl ProfileRepository for SqliteStore {
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
-        let after = query.after.as_deref().map(decode_cursor).transpose()?;
-        let stmt = q::list(query, after, limit);
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(tenant, c))
+            .transpose()?;
+        let stmt = q::list(tenant, query, after, limit);
         let mut sql = sqlx::query(&stmt.sql);
         for b in &stmt.binds {
             sql = sql.bind(b);
@@ -76,7 +82,7 @@ impl ProfileRepository for SqliteStore {
             .map(q::profile)
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = more
-            .then(|| items.last().map(|p| encode_cursor(&name_key(&p.name))))
+            .then(|| items.last().map(|p| encode_cursor(tenant, &name_key(&p.name))))
             .flatten();
         Ok(Page { items, next_cursor })
     }
@@ -87,7 +93,7 @@ impl ProfileRepository for SqliteStore {
         self.changed();
         // A reseal keeps the version: not a change of content.
         if result.is_ok() && p.version != expected_version {
-            self.publish(|| ProfileEvent::Updated {
+            self.publish(&p.tenant, || ProfileEvent::Updated {
                 id: p.id.clone(),
                 version: p.version,
             });
@@ -95,13 +101,13 @@ impl ProfileRepository for SqliteStore {
         result
     }
 
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
         let _gate = self.gate().await;
-        let version = self.version_before_delete(id).await?;
-        let result = self.delete_row(id).await;
+        let version = self.version_before_delete(tenant, id).await?;
+        let result = self.delete_row(tenant, id).await;
         self.changed();
         if let (Ok(()), Some(version)) = (&result, version) {
-            self.publish(|| ProfileEvent::Deleted {
+            self.publish(tenant, || ProfileEvent::Deleted {
                 id: id.clone(),
                 version,
             });
@@ -109,24 +115,34 @@ impl ProfileRepository for SqliteStore {
         result
     }
 
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        let result = self.attach_row(id, d).await;
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        let result = self.attach_row(tenant, id, d).await;
         self.changed();
         result
     }
 
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        let result = self.detach_row(id, d).await;
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        let result = self.detach_row(tenant, id, d).await;
         self.changed();
         result
     }
 
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        let deps = self.dependents_of(id).await?;
-        if deps.is_empty() && !self.exists(id).await? {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        let deps = self.dependents_of(tenant, id).await?;
+        if deps.is_empty() && !self.exists(tenant, id).await? {
             return Err(not_found(id));
         }
         Ok(deps)
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let rows: Vec<String> = sqlx::query_scalar(q::TENANTS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| storage("list tenants", e))?;
+        rows.iter()
+            .map(|t| TenantId::new(t).map_err(|e| crate::error::corrupt("?", "tenant", e)))
+            .collect()
     }
 
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
@@ -148,8 +164,8 @@ impl ProfileRepository for SqliteStore {
     /// In-process, so only for an `exclusive` store (the only writer);
     /// a shared file gets `UNSUPPORTED`: other processes' writes would be
     /// missed silently.
-    async fn watch(&self) -> Result<ProfileEvents> {
-        self.subscribe().ok_or_else(|| {
+    async fn watch(&self, tenant: &TenantId) -> Result<ProfileEvents> {
+        self.subscribe(tenant).ok_or_else(|| {
             Error::Unsupported(
                 "the sqlite store has a change feed only when opened exclusive".to_owned(),
             )
@@ -165,6 +181,7 @@ impl SqliteStore {
         let (config, secrets) = q::encode_json(p);
         let result = sqlx::query(q::INSERT)
             .bind(p.id.as_str())
+            .bind(p.tenant.as_str())
             .bind(&p.name)
             .bind(name_key(&p.name))
             .bind(&p.connector)
@@ -198,6 +215,7 @@ impl SqliteStore {
             .bind(micros(p.updated_at))
             .bind(p.version as i64)
             .bind(p.id.as_str())
+            .bind(p.tenant.as_str())
             .bind(expected_version as i64)
             .execute(&self.pool)
             .await;
@@ -206,6 +224,7 @@ impl SqliteStore {
             Ok(_) => {
                 let actual: Option<i64> = sqlx::query_scalar(q::VERSION_OF)
                     .bind(p.id.as_str())
+                    .bind(p.tenant.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(|e| storage("read a profile version", e))?;
@@ -225,19 +244,20 @@ impl SqliteStore {
         }
     }
 
-    async fn delete_row(&self, id: &ProfileId) -> Result<()> {
+    async fn delete_row(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
         // The foreign key decides; a refusal is then explained by reading
         // the dependents. If they were detached in between, try again.
         for _ in 0..3 {
             match sqlx::query(q::DELETE)
                 .bind(id.as_str())
+                .bind(tenant.as_str())
                 .execute(&self.pool)
                 .await
             {
                 Ok(done) if done.rows_affected() == 1 => return Ok(()),
                 Ok(_) => return Err(not_found(id)),
                 Err(e) if is_foreign_key_violation(&e) => {
-                    let dependents = self.dependents_of(id).await?;
+                    let dependents = self.dependents_of(tenant, id).await?;
                     if !dependents.is_empty() {
                         return Err(Error::InUse {
                             id: id.to_string(),
@@ -256,31 +276,36 @@ impl SqliteStore {
         })
     }
 
-    async fn attach_row(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
+    async fn attach_row(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
         match sqlx::query(q::ATTACH)
             .bind(id.as_str())
             .bind(&d.kind)
             .bind(&d.id)
+            .bind(tenant.as_str())
             .execute(&self.pool)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(done) if done.rows_affected() == 1 => Ok(()),
+            // Attached already (a no-op), or no such profile in this tenant.
+            Ok(_) if self.exists(tenant, id).await? => Ok(()),
+            Ok(_) => Err(not_found(id)),
             Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
             Err(e) => Err(storage("attach a dependent", e)),
         }
     }
 
-    async fn detach_row(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
+    async fn detach_row(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
         let done = sqlx::query(q::DETACH)
             .bind(id.as_str())
             .bind(&d.kind)
             .bind(&d.id)
+            .bind(tenant.as_str())
             .execute(&self.pool)
             .await
             .map_err(|e| storage("detach a dependent", e))?;
         if done.rows_affected() == 1 {
             Ok(true)
-        } else if self.exists(id).await? {
+        } else if self.exists(tenant, id).await? {
             Ok(false)
         } else {
             Err(not_found(id))

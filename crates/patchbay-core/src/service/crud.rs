@@ -43,7 +43,7 @@ impl ProfileService {
             }
         }
         ValidationErrors(errors).into_result()?;
-        self.inner.repo.list(query).await
+        self.inner.repo.list(&self.tenant, query).await
     }
 
     /// The profile with `id`.
@@ -51,7 +51,7 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`.
     pub async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.inner.repo.get(id).await
+        self.inner.repo.get(&self.tenant, id).await
     }
 
     /// The profile named `name` (case-insensitively).
@@ -64,7 +64,7 @@ impl ProfileService {
         if validate_name(name).is_err() {
             return Err(Error::NotFound(name.escape_debug().to_string()));
         }
-        self.inner.repo.get_by_name(name).await
+        self.inner.repo.get_by_name(&self.tenant, name).await
     }
 
     /// Validates, seals and stores a new profile. Nothing is stored unless
@@ -88,6 +88,7 @@ impl ProfileService {
         let profile = Profile {
             secrets: self.seal(&id, &secrets)?,
             id,
+            tenant: self.tenant.clone(),
             name: new.name,
             connector: new.connector,
             description: new.description,
@@ -97,7 +98,7 @@ impl ProfileService {
             version: 1,
         };
         self.inner.repo.create(&profile).await?;
-        tracing::info!(profile = %profile.id, connector = %profile.connector, "profile created");
+        tracing::info!(tenant = %self.tenant, profile = %profile.id, connector = %profile.connector, "profile created");
         Ok(profile)
     }
 
@@ -111,7 +112,7 @@ impl ProfileService {
     /// `VersionConflict` when `update.version` is not the stored version or
     /// the profile changed concurrently.
     pub async fn update(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
-        let current = self.inner.repo.get(id).await?;
+        let current = self.inner.repo.get(&self.tenant, id).await?;
         if let Some(expected) = update.version {
             if expected != current.version {
                 return Err(Error::VersionConflict {
@@ -160,7 +161,7 @@ impl ProfileService {
         next.version = current.version + 1;
         next.updated_at = now();
         self.inner.repo.update(&next, current.version).await?;
-        tracing::info!(profile = %id, version = next.version, "profile updated");
+        tracing::info!(tenant = %self.tenant, profile = %id, version = next.version, "profile updated");
         Ok(next)
     }
 
@@ -169,8 +170,8 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `InUse` listing the dependents.
     pub async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.inner.repo.delete(id).await?;
-        tracing::info!(profile = %id, "profile deleted");
+        self.inner.repo.delete(&self.tenant, id).await?;
+        tracing::info!(tenant = %self.tenant, profile = %id, "profile deleted");
         Ok(())
     }
 
@@ -181,7 +182,7 @@ impl ProfileService {
     /// `NotFound`; `Validation` for an empty or over-long kind or id.
     pub async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
         check_dependent(dependent)?;
-        self.inner.repo.attach(id, dependent).await
+        self.inner.repo.attach(&self.tenant, id, dependent).await
     }
 
     /// Removes a dependent; returns whether it was attached.
@@ -190,7 +191,7 @@ impl ProfileService {
     /// `NotFound` for an unknown profile.
     pub async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
         check_dependent(dependent)?;
-        self.inner.repo.detach(id, dependent).await
+        self.inner.repo.detach(&self.tenant, id, dependent).await
     }
 
     /// What depends on the profile.
@@ -198,7 +199,7 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`.
     pub async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        self.inner.repo.dependents(id).await
+        self.inner.repo.dependents(&self.tenant, id).await
     }
 }
 

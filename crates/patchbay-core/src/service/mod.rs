@@ -22,6 +22,7 @@ use crate::repository::ProfileRepository;
 use crate::seal::{Keyring, Sealer};
 use crate::secret::SecretResolver;
 use crate::secret_access::{EnvFileResolver, SecretAccess};
+use crate::tenant::TenantId;
 
 /// Probe deadline when the caller gives none.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,9 +35,14 @@ pub const DEFAULT_MAX_CONCURRENT_PROBES: usize = 32;
 ///
 /// Every operation a host offers its users goes through here; the HTTP
 /// adapter only parses and renders.
+///
+/// A service works within one tenant: the default one from
+/// [`build`](ProfileServiceBuilder::build), another from
+/// [`tenant`](Self::tenant) (a cheap clone sharing everything else).
 #[derive(Clone)]
 pub struct ProfileService {
     inner: Arc<Inner>,
+    tenant: TenantId,
 }
 
 struct Inner {
@@ -58,6 +64,7 @@ struct Inner {
 impl std::fmt::Debug for ProfileService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProfileService")
+            .field("tenant", &self.tenant)
             .field("connectors", &self.inner.registry.kinds())
             .field("policy", &self.inner.policy)
             .field("probe_timeout", &self.inner.probe_timeout)
@@ -80,6 +87,21 @@ impl ProfileService {
             max_concurrent_probes: DEFAULT_MAX_CONCURRENT_PROBES,
             on_secret_access: None,
         }
+    }
+
+    /// The same service scoped to `tenant`: every read, write, probe,
+    /// resolve and watch sees only that tenant's profiles. Cheap (shares the
+    /// store, connectors, keys and probe slots).
+    pub fn tenant(&self, tenant: TenantId) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            tenant,
+        }
+    }
+
+    /// The tenant this service works within.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
     }
 
     /// The repository behind the service.
@@ -191,6 +213,7 @@ impl ProfileServiceBuilder {
                 on_secret_access: self.on_secret_access,
                 lookups: Arc::new(Semaphore::new(self.max_concurrent_probes)),
             }),
+            tenant: TenantId::default(),
         })
     }
 

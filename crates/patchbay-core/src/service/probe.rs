@@ -65,7 +65,7 @@ impl ProfileService {
         id: &ProfileId,
         timeout: Option<Duration>,
     ) -> Result<TestReport> {
-        let profile = self.inner.repo.get(id).await?;
+        let profile = self.inner.repo.get(&self.tenant, id).await?;
         let reg = self.inner.registry.get(&profile.connector)?;
         self.audit(&profile, "test", "test");
         let secrets = self.open(&profile)?;
@@ -105,7 +105,7 @@ impl ProfileService {
             }
         }
         ValidationErrors(errors).into_result()?;
-        let profile = self.inner.repo.get(id).await?;
+        let profile = self.inner.repo.get(&self.tenant, id).await?;
         let reg = self.inner.registry.get(&profile.connector)?;
         let types = reg.connector.autocomplete_types();
         if !types.contains(&query.kind.as_str()) {

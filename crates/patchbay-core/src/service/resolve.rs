@@ -61,8 +61,8 @@ impl ProfileService {
         let deadline = Instant::now() + budget;
         let read = async {
             match &req.profile {
-                ProfileRef::Id(id) => self.inner.repo.get(id).await,
-                ProfileRef::Name(name) => self.inner.repo.get_by_name(name).await,
+                ProfileRef::Id(id) => self.inner.repo.get(&self.tenant, id).await,
+                ProfileRef::Name(name) => self.inner.repo.get_by_name(&self.tenant, name).await,
             }
         };
         let profile = timeout_at(deadline, read)

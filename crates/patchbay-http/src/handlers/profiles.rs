@@ -8,7 +8,7 @@ use patchbay_core::{ListQuery, NewProfile, ProfileUpdate};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::{IfMatch, JsonBody, Params, ProfilePath};
+use crate::extract::{IfMatch, JsonBody, Params, ProfilePath, Scoped};
 use crate::openapi::schemas::{
     DeletedResponse, ErrorResponse, NewProfileRequest, ProfileListResponse, ProfileResponse,
     UpdateProfileRequest,
@@ -36,12 +36,14 @@ use crate::router::AppState;
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
+    Scoped(service): Scoped,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
-    let revision = state.service.revision();
-    // `?` + the query: never a profile id, the key of a single profile.
-    let key = format!("?{}", raw.as_deref().unwrap_or_default());
+    let revision = service.revision();
+    // tenant + `?` + the query: never a tenant + `/` + profile id, the key
+    // of a single profile (tenant ids hold neither `?` nor `/`).
+    let key = format!("{}?{}", service.tenant_id(), raw.as_deref().unwrap_or_default());
     if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }
@@ -56,7 +58,7 @@ pub(crate) async fn list(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let page = state.service.list(&query).await?;
+    let page = service.list(&query).await?;
     let data: Vec<ProfileView<'_>> = page.items.iter().map(ProfileView::from).collect();
     let rendered = Rendered {
         body: render::bytes(&ListData {
@@ -86,10 +88,10 @@ pub(crate) async fn list(
     )
 )]
 pub(crate) async fn create(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     JsonBody(new): JsonBody<NewProfile>,
 ) -> Result<Response, ApiError> {
-    let profile = state.service.create(new).await?;
+    let profile = service.create(new).await?;
     Ok(render::profile(StatusCode::CREATED, &profile))
 }
 
@@ -106,15 +108,17 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
-    let revision = state.service.revision();
-    if let Some(hit) = state.cache.get(id.as_str(), revision) {
+    let revision = service.revision();
+    let key = format!("{}/{id}", service.tenant_id());
+    if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }
-    let rendered = render::rendered_profile(&state.service.get(&id).await?)?;
-    state.cache.put(id.to_string(), revision, &rendered);
+    let rendered = render::rendered_profile(&service.get(&id).await?)?;
+    state.cache.put(key, revision, &rendered);
     Ok(rendered.response(StatusCode::OK))
 }
 
@@ -142,7 +146,7 @@ pub(crate) async fn get(
     )
 )]
 pub(crate) async fn update(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
     IfMatch(if_match): IfMatch,
     JsonBody(mut update): JsonBody<ProfileUpdate>,
@@ -157,7 +161,7 @@ pub(crate) async fn update(
         (Some(h), _) => update.version = Some(h),
         _ => {}
     }
-    let profile = state.service.update(&id, update).await?;
+    let profile = service.update(&id, update).await?;
     Ok(render::profile(StatusCode::OK, &profile))
 }
 
@@ -175,10 +179,10 @@ pub(crate) async fn update(
     )
 )]
 pub(crate) async fn delete(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
-    state.service.delete(&id).await?;
+    service.delete(&id).await?;
     Ok(render::ok(
         json!({ "message": "Connection profile deleted successfully" }),
     ))

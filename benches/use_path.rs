@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use patchbay::memory::MemoryStore;
 use patchbay::testkit::fake::FakeConnector;
-use patchbay::{Keyring, NewProfile, ProfileService, ResolveRequest, Sealer};
+use patchbay::{Keyring, NewProfile, ProfileService, ResolveRequest, Sealer, TenantId};
 use serde_json::{json, Map, Value};
 
 const PROFILES: usize = 10_000;
@@ -52,6 +52,7 @@ fn resolve(c: &mut Criterion) {
                     connector: "fake".into(),
                     description: None,
                     config: config(),
+                    labels: Default::default(),
                 })
                 .await
                 .unwrap();
@@ -126,6 +127,7 @@ async fn feed_latency() {
             connector: "fake".into(),
             description: None,
             config: config(),
+            labels: Default::default(),
         })
         .await
         .unwrap();

@@ -260,6 +260,7 @@ fn profile(name: &str) -> NewProfile {
         connector: "fake".to_owned(),
         description: None,
         config: json!({"host": "127.0.0.1", "password": format!("{name}-pw")}),
+        labels: Default::default(),
     }
 }
 

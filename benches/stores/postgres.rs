@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use patchbay_core::repository::encode_cursor;
-use patchbay_core::{ListQuery, ProfileRepository};
+use patchbay_core::{ListQuery, ProfileRepository, TenantId};
 use patchbay_store_postgres::PostgresStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
@@ -83,7 +83,7 @@ async fn bare_create(store: &PostgresStore) {
 
 async fn store_get(store: &PostgresStore, i: u64) {
     store
-        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .get(&TenantId::default(), &seeded_id(pseudo_random(i, 10_000)))
         .await
         .expect("get");
 }
@@ -104,7 +104,7 @@ async fn bare_get(store: &PostgresStore, i: u64) {
 
 async fn store_list(store: &PostgresStore, n: usize) {
     let query = ListQuery {
-        after: Some(encode_cursor(&middle_cursor(n))),
+        after: Some(encode_cursor(&TenantId::default(), &middle_cursor(n))),
         limit: 100,
         ..ListQuery::default()
     };

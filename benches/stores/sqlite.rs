@@ -2,7 +2,7 @@
 
 use criterion::{BenchmarkId, Criterion};
 use patchbay_core::repository::encode_cursor;
-use patchbay_core::{ListQuery, ProfileRepository};
+use patchbay_core::{ListQuery, ProfileRepository, TenantId};
 use patchbay_store_sqlite::SqliteStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
@@ -66,7 +66,7 @@ async fn bare_create(pool: &SqlitePool) {
 
 async fn store_get(store: &SqliteStore, i: u64) {
     store
-        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .get(&TenantId::default(), &seeded_id(pseudo_random(i, 10_000)))
         .await
         .expect("get");
 }
@@ -84,7 +84,7 @@ async fn bare_get(pool: &SqlitePool, i: u64) {
 
 async fn store_list(store: &SqliteStore, n: usize) {
     let query = ListQuery {
-        after: Some(encode_cursor(&middle_cursor(n))),
+        after: Some(encode_cursor(&TenantId::default(), &middle_cursor(n))),
         limit: 100,
         ..ListQuery::default()
     };

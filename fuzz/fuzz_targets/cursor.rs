@@ -4,15 +4,16 @@
 
 use libfuzzer_sys::fuzz_target;
 use patchbay::repository::{decode_cursor, encode_cursor};
-use patchbay::ListQuery;
+use patchbay::{ListQuery, TenantId};
 use patchbay_fuzz::{assert_input_error, service};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(key) = decode_cursor(text) {
-        assert_eq!(decode_cursor(&encode_cursor(&key)).ok(), Some(key));
+    let tenant = TenantId::default();
+    if let Ok(key) = decode_cursor(&tenant, text) {
+        assert_eq!(decode_cursor(&tenant, &encode_cursor(&tenant, &key)).ok(), Some(key));
     }
     let (rt, service) = service();
     let query = ListQuery {

@@ -19,6 +19,7 @@ fn saved() -> &'static Profile {
             description: None,
             config: serde_json::json!({"host": "127.0.0.1", "port": 5432, "database": "test",
                 "username": "postgres", "password": "fuzz-secret"}),
+            labels: Default::default(),
         }))
         .expect("create")
     })

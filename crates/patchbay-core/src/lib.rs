@@ -9,6 +9,7 @@ pub mod connector;
 pub mod error;
 pub mod input;
 pub mod key_check;
+pub mod labels;
 pub mod policy;
 pub mod profile;
 pub mod registry;
@@ -29,6 +30,7 @@ pub use connector::{
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
 pub use key_check::{KeyCheck, KeyCheckStatus};
+pub use labels::Labels;
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};

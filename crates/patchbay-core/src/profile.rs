@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::FieldError;
+use crate::labels::Labels;
 
 /// Longest accepted profile name, in bytes (names are ASCII).
 pub const MAX_NAME_LEN: usize = 128;
@@ -122,6 +123,9 @@ pub struct Profile {
     pub description: Option<String>,
     /// Non-secret configuration.
     pub config: Map<String, Value>,
+    /// Labels (`{"env": "prod"}`), for filtering lists.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// Secret fields, sealed. Stores persist them; responses carry only
     /// their names, as `secret_fields`.
     #[serde(
@@ -165,6 +169,9 @@ pub struct NewProfile {
     pub description: Option<String>,
     /// Connector configuration.
     pub config: Value,
+    /// Labels (`{"env": "prod"}`; see [`crate::labels`]).
+    #[serde(default)]
+    pub labels: Labels,
 }
 
 impl fmt::Debug for NewProfile {
@@ -174,6 +181,7 @@ impl fmt::Debug for NewProfile {
             .field("name", &self.name)
             .field("connector", &self.connector)
             .field("description", &self.description)
+            .field("labels", &self.labels)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +201,9 @@ pub struct ProfileUpdate {
     /// Merge patch for the config.
     #[serde(default)]
     pub config: Option<Value>,
+    /// Merge patch for the labels: a string sets a label, `null` removes it.
+    #[serde(default)]
+    pub labels: Option<Value>,
     /// The version the caller last read; a mismatch is a `VERSION_CONFLICT`.
     #[serde(default)]
     pub version: Option<u64>,
@@ -203,6 +214,7 @@ impl fmt::Debug for ProfileUpdate {
         f.debug_struct("ProfileUpdate")
             .field("name", &self.name)
             .field("description", &self.description)
+            .field("labels", &self.labels)
             .field("version", &self.version)
             .finish_non_exhaustive()
     }

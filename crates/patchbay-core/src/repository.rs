@@ -42,6 +42,8 @@ pub struct ListQuery {
     pub connector: Option<String>,
     /// Only names starting with this, compared case-insensitively.
     pub name_prefix: Option<String>,
+    /// Only profiles holding every one of these labels (`key`, `value`).
+    pub labels: Vec<(String, String)>,
     /// Start after this cursor (a previous page's `next_cursor`).
     pub after: Option<String>,
     /// Page size, 1..=[`MAX_PAGE_SIZE`].
@@ -53,6 +55,7 @@ impl Default for ListQuery {
         Self {
             connector: None,
             name_prefix: None,
+            labels: Vec::new(),
             after: None,
             limit: 100,
         }

@@ -21,6 +21,10 @@ pub(crate) enum Kind {
     NullableStr,
     Object,
     Unsigned,
+    /// An object of strings (labels).
+    StrMap,
+    /// An object of strings or nulls (a merge patch of labels).
+    StrOrNullMap,
 }
 
 /// The top-level shape of a request body, checked before deserializing so
@@ -36,6 +40,7 @@ impl Shape for NewProfile {
         ("connector", Kind::Str, true),
         ("description", Kind::NullableStr, false),
         ("config", Kind::Object, true),
+        ("labels", Kind::StrMap, false),
     ];
 }
 
@@ -44,6 +49,7 @@ impl Shape for ProfileUpdate {
         ("name", Kind::Str, false),
         ("description", Kind::NullableStr, false),
         ("config", Kind::Object, false),
+        ("labels", Kind::StrOrNullMap, false),
         ("version", Kind::Unsigned, false),
     ];
 }
@@ -66,6 +72,21 @@ fn shape_errors<T: Shape>(body: &Value) -> Vec<FieldError> {
             (Some(Value::Null), Kind::NullableStr) => {}
             (Some(Value::Object(_)), Kind::Object) => {}
             (Some(v), Kind::Unsigned) if v.as_u64().is_some() => {}
+            (Some(Value::Object(m)), Kind::StrMap | Kind::StrOrNullMap) => {
+                for (key, value) in m {
+                    let ok = value.is_string() || (value.is_null() && matches!(kind, Kind::StrOrNullMap));
+                    if !ok {
+                        let what = match kind {
+                            Kind::StrMap => "must be a string",
+                            _ => "must be a string or null",
+                        };
+                        errors.push(FieldError::new(format!("{path}/{}", pointer_escape(key)), what));
+                    }
+                }
+            }
+            (Some(_), Kind::StrMap | Kind::StrOrNullMap) => {
+                errors.push(FieldError::new(path, "must be an object"))
+            }
             (Some(_), Kind::Str) => errors.push(FieldError::new(path, "must be a string")),
             (Some(_), Kind::NullableStr) => {
                 errors.push(FieldError::new(path, "must be a string or null"))
@@ -209,6 +230,15 @@ impl Params {
             return None;
         }
         Some(first.clone())
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A count in `1..=max`, `default` when absent.

@@ -132,7 +132,9 @@ impl ProfileRepository for MemoryStore {
                 break;
             }
             let p = &s.profiles[id];
-            if query.connector.as_ref().is_some_and(|c| *c != p.connector) {
+            if query.connector.as_ref().is_some_and(|c| *c != p.connector)
+                || !patchbay_core::labels::matches(&p.labels, &query.labels)
+            {
                 continue;
             }
             if items.len() == limit {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_key_checks.sql"),
     ),
     (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
+    (5, "labels", include_str!("../migrations/0005_labels.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

@@ -11,8 +11,8 @@ use sqlx::Row;
 
 use crate::error::corrupt;
 
-const COLUMNS: &str =
-    "id, tenant, name, connector, description, config, secrets, created_at, updated_at, version";
+const COLUMNS: &str = "id, tenant, name, connector, description, config, labels, secrets, \
+    created_at, updated_at, version";
 
 /// Every fixed statement, with the schema spliced in.
 #[derive(Debug)]
@@ -43,8 +43,8 @@ impl Queries {
         let mine = format!("EXISTS (SELECT 1 FROM {p} WHERE id = $1 AND tenant = $4)");
         Self {
             insert: format!(
-                "INSERT INTO {p} (id, tenant, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                "INSERT INTO {p} (id, tenant, name, name_key, connector, description, config, secrets, created_at, updated_at, version, labels) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ),
             select_by_id: format!("SELECT {COLUMNS} FROM {p} WHERE id = $1 AND tenant = $2"),
             select_by_name_key: format!(
@@ -53,7 +53,7 @@ impl Queries {
             update: format!(
                 "UPDATE {p} SET name = $1, name_key = $2, connector = $3, description = $4, config = $5, \
                  secrets = $6, created_at = $7, updated_at = $8, version = $9 \
-                 WHERE id = $10 AND tenant = $11 AND version = $12"
+                 , labels = $13 WHERE id = $10 AND tenant = $11 AND version = $12"
             ),
             version_of: format!("SELECT version FROM {p} WHERE id = $1 AND tenant = $2"),
             exists: format!("SELECT 1 FROM {p} WHERE id = $1 AND tenant = $2"),
@@ -92,6 +92,17 @@ impl Queries {
         if let Some(connector) = &query.connector {
             cond(&mut sql, &mut binds, "connector =", connector.clone());
         }
+        if !query.labels.is_empty() {
+            // Every filter in one containment test, served by the GIN index.
+            let wanted: serde_json::Map<String, Value> = query
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let wanted = Value::Object(wanted).to_string();
+            cond(&mut sql, &mut binds, "labels @> ", wanted);
+            sql.push_str("::jsonb");
+        }
         if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = patchbay_core::profile::name_key(prefix);
             // Names are ASCII and name_key compares bytewise ("C").
@@ -126,6 +137,9 @@ pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
     let secrets: Json<BTreeMap<String, String>> = row
         .try_get("secrets")
         .map_err(|e| corrupt(&id, "secrets", e))?;
+    let labels: Json<BTreeMap<String, String>> = row
+        .try_get("labels")
+        .map_err(|e| corrupt(&id, "labels", e))?;
     let version: i64 = row
         .try_get("version")
         .map_err(|e| corrupt(&id, "version", e))?;
@@ -144,6 +158,7 @@ pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
             .try_get("description")
             .map_err(|e| corrupt(&id, "description", e))?,
         config: config.0,
+        labels: labels.0,
         secrets: SealedSecrets(secrets.0),
         created_at: row
             .try_get("created_at")

@@ -33,6 +33,7 @@ impl ProfileRepository for PostgresStore {
             .bind(p.created_at)
             .bind(p.updated_at)
             .bind(p.version as i64)
+            .bind(Json(&p.labels))
             .execute(&self.pool)
             .await;
         match result {
@@ -113,6 +114,7 @@ impl ProfileRepository for PostgresStore {
             .bind(p.id.as_str())
             .bind(p.tenant.as_str())
             .bind(expected_version as i64)
+            .bind(Json(&p.labels))
             .execute(&self.pool)
             .await;
         match result {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_key_checks.sql"),
     ),
     (3, "tenants", include_str!("../migrations/0003_tenants.sql")),
+    (4, "labels", include_str!("../migrations/0004_labels.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

@@ -10,15 +10,15 @@ use time::OffsetDateTime;
 
 use crate::error::corrupt;
 
-const COLUMNS: &str =
-    "id, tenant, name, connector, description, config, secrets, created_at, updated_at, version";
+const COLUMNS: &str = "p.id, p.tenant, p.name, p.connector, p.description, p.config, p.labels, \
+    p.secrets, p.created_at, p.updated_at, p.version";
 
 pub(crate) const INSERT: &str = "INSERT INTO profiles \
-    (id, tenant, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    (id, tenant, name, name_key, connector, description, config, labels, secrets, created_at, updated_at, version) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 pub(crate) const UPDATE: &str = "UPDATE profiles SET \
-    name = ?, name_key = ?, connector = ?, description = ?, config = ?, secrets = ?, \
+    name = ?, name_key = ?, connector = ?, description = ?, config = ?, labels = ?, secrets = ?, \
     created_at = ?, updated_at = ?, version = ? \
     WHERE id = ? AND tenant = ? AND version = ?";
 
@@ -42,13 +42,15 @@ pub(crate) const DEPENDENTS: &str = "SELECT d.kind, d.dependent_id FROM profile_
 /// `SELECT … WHERE id = ?`
 pub(crate) fn select_by_id() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE id = ? AND tenant = ?"))
+    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles p WHERE id = ? AND tenant = ?"))
 }
 
 /// `SELECT … WHERE name_key = ?`
 pub(crate) fn select_by_name_key() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("SELECT {COLUMNS} FROM profiles WHERE tenant = ? AND name_key = ?"))
+    SQL.get_or_init(|| {
+        format!("SELECT {COLUMNS} FROM profiles p WHERE tenant = ? AND name_key = ?")
+    })
 }
 
 /// A keyset page: one tenant, bounds on `name_key` (served by the
@@ -68,23 +70,47 @@ pub(crate) fn list(
     after: Option<String>,
     limit: usize,
 ) -> ListSql {
-    let mut sql = format!("SELECT {COLUMNS} FROM profiles WHERE tenant = ?");
+    // With a label filter the first label's rows drive, in name order
+    // (`k` is profile_labels, keyed (tenant, key, value, name_key)); any
+    // further label is a lookup by profile.
+    let (mut sql, order) = match query.labels.first() {
+        None => (format!("SELECT {COLUMNS} FROM profiles p WHERE p.tenant = ?"), "p"),
+        Some(_) => (
+            format!(
+                "SELECT {COLUMNS} FROM profile_labels k JOIN profiles p ON p.id = k.profile_id \
+                 WHERE k.tenant = ? AND k.key = ? AND k.value = ?"
+            ),
+            "k",
+        ),
+    };
     let mut binds = vec![tenant.to_string()];
+    if let Some((key, value)) = query.labels.first() {
+        binds.push(key.clone());
+        binds.push(value.clone());
+    }
+    for (key, value) in query.labels.iter().skip(1) {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM profile_labels x \
+             WHERE x.profile_id = p.id AND x.key = ? AND x.value = ?)",
+        );
+        binds.push(key.clone());
+        binds.push(value.clone());
+    }
     if let Some(connector) = &query.connector {
-        sql.push_str(" AND connector = ?");
+        sql.push_str(" AND p.connector = ?");
         binds.push(connector.clone());
     }
     if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
         let prefix = patchbay_core::profile::name_key(prefix);
-        sql.push_str(" AND name_key >= ? AND name_key < ?");
+        sql.push_str(&format!(" AND {order}.name_key >= ? AND {order}.name_key < ?"));
         binds.push(prefix.clone());
         binds.push(prefix_end(&prefix));
     }
     if let Some(after) = after {
-        sql.push_str(" AND name_key > ?");
+        sql.push_str(&format!(" AND {order}.name_key > ?"));
         binds.push(after);
     }
-    sql.push_str(" ORDER BY name_key LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {order}.name_key LIMIT ?"));
     ListSql {
         sql,
         binds,
@@ -108,11 +134,12 @@ fn from_micros(id: &str, us: i64) -> Result<OffsetDateTime> {
         .map_err(|e| corrupt(id, "timestamp", e))
 }
 
-/// Config and secrets as stored JSON text.
-pub(crate) fn encode_json(profile: &Profile) -> (String, String) {
+/// Config, labels and secrets as stored JSON text.
+pub(crate) fn encode_json(profile: &Profile) -> (String, String, String) {
     let config = Value::Object(profile.config.clone()).to_string();
+    let labels = serde_json::to_string(&profile.labels).expect("a map of strings serializes");
     let secrets = serde_json::to_string(&profile.secrets.0).expect("a map of strings serializes");
-    (config, secrets)
+    (config, labels, secrets)
 }
 
 /// A row of `COLUMNS` back into a profile.
@@ -125,6 +152,8 @@ pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
         serde_json::from_str(&get_text("config")?).map_err(|e| corrupt(&id, "config", e))?;
     let secrets: BTreeMap<String, String> =
         serde_json::from_str(&get_text("secrets")?).map_err(|e| corrupt(&id, "secrets", e))?;
+    let labels: BTreeMap<String, String> =
+        serde_json::from_str(&get_text("labels")?).map_err(|e| corrupt(&id, "labels", e))?;
     let description: Option<String> = row
         .try_get("description")
         .map_err(|e| corrupt(&id, "description", e))?;
@@ -135,6 +164,7 @@ pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
         connector: get_text("connector")?,
         description,
         config,
+        labels,
         secrets: SealedSecrets(secrets),
         created_at: from_micros(&id, get_int("created_at")?)?,
         updated_at: from_micros(&id, get_int("updated_at")?)?,

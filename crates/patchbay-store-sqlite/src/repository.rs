@@ -178,7 +178,7 @@ impl ProfileRepository for SqliteStore {
 /// come after the commit).
 impl SqliteStore {
     async fn create_row(&self, p: &Profile) -> Result<()> {
-        let (config, secrets) = q::encode_json(p);
+        let (config, labels, secrets) = q::encode_json(p);
         let result = sqlx::query(q::INSERT)
             .bind(p.id.as_str())
             .bind(p.tenant.as_str())
@@ -187,6 +187,7 @@ impl SqliteStore {
             .bind(&p.connector)
             .bind(&p.description)
             .bind(config)
+            .bind(labels)
             .bind(secrets)
             .bind(micros(p.created_at))
             .bind(micros(p.updated_at))
@@ -203,13 +204,14 @@ impl SqliteStore {
     }
 
     async fn update_row(&self, p: &Profile, expected_version: u64) -> Result<()> {
-        let (config, secrets) = q::encode_json(p);
+        let (config, labels, secrets) = q::encode_json(p);
         let result = sqlx::query(q::UPDATE)
             .bind(&p.name)
             .bind(name_key(&p.name))
             .bind(&p.connector)
             .bind(&p.description)
             .bind(config)
+            .bind(labels)
             .bind(secrets)
             .bind(micros(p.created_at))
             .bind(micros(p.updated_at))

@@ -5,10 +5,12 @@
 //! or call them one by one from your own tests. Every case uses fresh random
 //! names, so cases may share a store.
 
+mod labels;
 mod pagination;
 pub mod tenants;
 mod writes;
 
+pub use labels::labels_filter_lists;
 pub use pagination::{
     list_caps_limit_at_max_page_size, list_exact_multiple_pages,
     list_keyset_survives_writes_between_pages,
@@ -44,6 +46,7 @@ pub fn fixture(name: &str, connector: &str) -> Profile {
             .as_object()
             .cloned()
             .expect("object"),
+        labels: Default::default(),
         secrets: SealedSecrets(BTreeMap::from([(
             "password".to_owned(),
             "pbs1.test.c2VhbGVk".to_owned(),

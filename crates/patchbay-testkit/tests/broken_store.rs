@@ -175,6 +175,7 @@ impl ProfileRepository for Broken {
             .iter()
             .filter(|p| self.mine(p, tenant) && name_key(&p.name).starts_with(&prefix))
             .filter(|p| q.connector.as_ref().is_none_or(|c| *c == p.connector))
+            .filter(|p| patchbay_core::labels::matches(&p.labels, &q.labels))
             .cloned()
             .collect();
         rows.sort_by_key(|p| name_key(&p.name));

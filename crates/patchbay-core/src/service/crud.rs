@@ -42,6 +42,15 @@ impl ProfileService {
                 errors.extend(check_line(path, value).err());
             }
         }
+        if query.labels.len() > crate::labels::MAX_LABELS {
+            errors.push(FieldError::new("/label", "at most 16 label filters"));
+        }
+        for (key, value) in &query.labels {
+            let bad = crate::labels::check_key(key).and_then(|()| crate::labels::check_value(key, value));
+            if let Err(e) = bad {
+                errors.push(FieldError::new("/label", e.message));
+            }
+        }
         ValidationErrors(errors).into_result()?;
         self.inner.repo.list(&self.tenant, query).await
     }
@@ -79,6 +88,7 @@ impl ProfileService {
         let mut errors = Vec::new();
         errors.extend(validate_name(&new.name).err());
         check_description(new.description.as_deref(), &mut errors);
+        crate::labels::validate_labels(&new.labels, &mut errors);
         self.check_config(reg, &new.config, &mut errors);
         ValidationErrors(errors).into_result()?;
 
@@ -93,6 +103,7 @@ impl ProfileService {
             connector: new.connector,
             description: new.description,
             config,
+            labels: new.labels,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -131,6 +142,10 @@ impl ProfileService {
             check_description(description.as_deref(), &mut errors);
         }
         let mut next = current.clone();
+        if let Some(patch) = &update.labels {
+            next.labels = crate::labels::patch_labels(&current.labels, patch, &mut errors);
+            crate::labels::validate_labels(&next.labels, &mut errors);
+        }
         if let Some(patch) = &update.config {
             if patch.is_object() {
                 let mut full = Self::join(&current.config, &self.open_for_patch(&current, patch)?);

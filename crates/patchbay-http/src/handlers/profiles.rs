@@ -27,6 +27,8 @@ use crate::router::AppState;
         ("prefix" = Option<String>, Query, description = "Only names starting with this (case-insensitive)"),
         ("limit" = Option<u32>, Query, description = "Page size (default 100)", minimum = 1, maximum = 1000),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("label" = Option<Vec<String>>, Query, explode,
+            description = "Only profiles with this label, as `key:value` (repeatable, every one must match; at most 16)"),
     ),
     responses(
         (status = 200, description = "A page of profiles", body = ProfileListResponse),
@@ -49,9 +51,17 @@ pub(crate) async fn list(
     }
     let params = Params::parse(raw.as_deref())?;
     let mut errors = Vec::new();
+    let mut labels = Vec::new();
+    for filter in params.all("label") {
+        match patchbay_core::labels::parse_filter(&filter) {
+            Ok(pair) => labels.push(pair),
+            Err(e) => errors.push(e),
+        }
+    }
     let query = ListQuery {
         connector: params.get("connector", &mut errors),
         name_prefix: params.get("prefix", &mut errors),
+        labels,
         after: params.get("cursor", &mut errors),
         limit: params.limit(MAX_PAGE_SIZE, ListQuery::default().limit, &mut errors),
     };

@@ -5,6 +5,7 @@
 //! are sibling crates.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod connector;
 pub mod error;
 pub mod input;
@@ -25,6 +26,7 @@ mod service;
 pub mod tenant;
 pub mod watch;
 
+pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink};
 pub use connector::{
     AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
 };

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::audit::{AuditEvent, AuditSink};
 use crate::key_check::KeyCheck;
 use crate::profile::{Profile, ProfileId};
 use crate::tenant::TenantId;
@@ -207,6 +208,79 @@ pub trait ProfileRepository: Send + Sync + 'static {
         None
     }
 
+    /// The store's own audit trail, when it keeps one (`None`, the default:
+    /// no events are kept). A store that returns one writes each
+    /// `*_audited` write's event in the same transaction as the write.
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        None
+    }
+
+    /// [`create`](Self::create), recording `event` (a success) with it.
+    /// The default writes, then records: a store keeping a trail overrides
+    /// it to do both atomically.
+    ///
+    /// # Errors
+    /// As `create`; `Storage` when the event cannot be recorded.
+    async fn create_audited(&self, profile: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create(profile).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`update`](Self::update) with its event (see
+    /// [`create_audited`](Self::create_audited)).
+    ///
+    /// # Errors
+    /// As `update`; `Storage`.
+    async fn update_audited(
+        &self,
+        profile: &Profile,
+        expected_version: u64,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.update(profile, expected_version).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`delete`](Self::delete) with its event.
+    ///
+    /// # Errors
+    /// As `delete`; `Storage`.
+    async fn delete_audited(&self, tenant: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+        self.delete(tenant, id).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`attach`](Self::attach) with its event.
+    ///
+    /// # Errors
+    /// As `attach`; `Storage`.
+    async fn attach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.attach(tenant, id, dependent).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`detach`](Self::detach) with its event.
+    ///
+    /// # Errors
+    /// As `detach`; `Storage`.
+    async fn detach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        let detached = self.detach(tenant, id, dependent).await?;
+        record_after(self.audit(), event).await?;
+        Ok(detached)
+    }
+
     /// A change feed of `tenant`: every create, content update (version
     /// moved) and delete of its profiles from now on, as [`ProfileEvent`](crate::ProfileEvent)s, in
     /// commit order per profile, and `Resync` whenever events may have been
@@ -221,6 +295,13 @@ pub trait ProfileRepository: Send + Sync + 'static {
         Err(crate::Error::Unsupported(
             "this profile store offers no change feed".to_owned(),
         ))
+    }
+}
+
+async fn record_after(audit: Option<&dyn AuditSink>, event: &AuditEvent) -> Result<()> {
+    match audit {
+        Some(a) => a.record(event).await,
+        None => Ok(()),
     }
 }
 

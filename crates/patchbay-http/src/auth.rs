@@ -32,6 +32,8 @@ const ROUTE_ROLES: &[(&str, &str, Role)] = &[
     ("GET", "/connection_profiles/{id}/dependents", Role::Read),
     ("GET", "/connectors", Role::Read),
     ("GET", "/openapi.json", Role::Read),
+    // Who did what in the tenant: for its administrators.
+    ("GET", "/audit", Role::Admin),
 ];
 
 /// The role `method path` needs; `admin` for anything not listed.

@@ -186,7 +186,14 @@ impl FromRequestParts<AppState> for Scoped {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match parts.extensions.get::<Principal>() {
-            Some(p) => Ok(Scoped(state.service.tenant(p.tenant().clone()))),
+            Some(p) => {
+                let scoped = state.service.tenant(p.tenant().clone());
+                // The subject (a token's name, a user id) is the audit actor.
+                Ok(Scoped(match p.subject() {
+                    Some(who) => scoped.acting_as(who),
+                    None => scoped,
+                }))
+            }
             // The guard lets no request through without one; fail closed.
             None => Err(crate::auth::unauthenticated()),
         }

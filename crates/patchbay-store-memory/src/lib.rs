@@ -5,7 +5,10 @@
 //! across an `.await`.
 #![warn(missing_docs)]
 
+mod audit;
 mod key_checks;
+
+pub use audit::DEFAULT_AUDIT_CAPACITY;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
@@ -16,13 +19,15 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent,
-    ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
+    AuditEvent, AuditQuery, AuditSink, ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery,
+    Page, Profile, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
 /// Profiles in a `HashMap`, names per tenant in a `BTreeMap` for ordered
 /// pages.
-#[derive(Debug, Default)]
+/// Keeps a bounded audit trail ([`DEFAULT_AUDIT_CAPACITY`] events, the
+/// oldest dropped first), each write's event under the write's lock.
+#[derive(Debug)]
 pub struct MemoryStore {
     state: RwLock<State>,
     /// Moved after each successful write, once the lock is released.
@@ -30,6 +35,13 @@ pub struct MemoryStore {
     /// The change feed; sent to under the lock, so events follow write order.
     feed: ChangeBroadcast,
     key_checks: key_checks::KeyChecks,
+    audit_capacity: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_audit_capacity(DEFAULT_AUDIT_CAPACITY)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -38,12 +50,24 @@ struct State {
     /// `(tenant, name key)`: one ordered range per tenant.
     by_name: BTreeMap<(TenantId, String), ProfileId>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
+    audit: audit::Ring,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store keeping the last `capacity` audit events.
+    pub fn with_audit_capacity(capacity: usize) -> Self {
+        Self {
+            state: RwLock::default(),
+            revision: AtomicU64::default(),
+            feed: ChangeBroadcast::default(),
+            key_checks: key_checks::KeyChecks::default(),
+            audit_capacity: capacity,
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -56,8 +80,20 @@ impl MemoryStore {
 
     /// Runs a write under the lock, then moves the revision if it changed
     /// anything: a reader that sees the new revision also sees the change.
-    fn mutate<T>(&self, f: impl FnOnce(&mut State, &ChangeBroadcast) -> Result<T>) -> Result<T> {
-        let result = f(&mut self.write(), &self.feed);
+    /// With `event`, records it under the same lock when the write succeeds.
+    fn mutate<T>(
+        &self,
+        event: Option<&AuditEvent>,
+        f: impl FnOnce(&mut State, &ChangeBroadcast) -> Result<T>,
+    ) -> Result<T> {
+        let result = {
+            let mut state = self.write();
+            let result = f(&mut state, &self.feed);
+            if let (Ok(_), Some(event)) = (&result, event) {
+                state.audit.push(event, self.audit_capacity);
+            }
+            result
+        };
         if result.is_ok() {
             self.revision.fetch_add(1, Ordering::AcqRel);
         }
@@ -80,11 +116,11 @@ impl State {
     }
 }
 
-#[async_trait]
-impl ProfileRepository for MemoryStore {
-    async fn create(&self, profile: &Profile) -> Result<()> {
+/// The writes, each under the lock; with an event, it is recorded there too.
+impl MemoryStore {
+    fn create_with(&self, profile: &Profile, event: Option<&AuditEvent>) -> Result<()> {
         let key = (profile.tenant.clone(), name_key(&profile.name));
-        self.mutate(|s, feed| {
+        self.mutate(event, |s, feed| {
             if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
                 return Err(Error::AlreadyExists {
                     name: profile.name.clone(),
@@ -98,6 +134,173 @@ impl ProfileRepository for MemoryStore {
             });
             Ok(())
         })
+    }
+
+    fn update_with(
+        &self,
+        profile: &Profile,
+        expected_version: u64,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.mutate(event, |s, feed| {
+            let current = s.profile(&profile.tenant, &profile.id)?;
+            if current.version != expected_version {
+                return Err(Error::VersionConflict {
+                    id: profile.id.to_string(),
+                    expected: expected_version,
+                    actual: current.version,
+                });
+            }
+            let t = &profile.tenant;
+            let old_key = (t.clone(), name_key(&current.name));
+            let new_key = (t.clone(), name_key(&profile.name));
+            if old_key != new_key {
+                if s.by_name.contains_key(&new_key) {
+                    return Err(Error::AlreadyExists {
+                        name: profile.name.clone(),
+                    });
+                }
+                s.by_name.remove(&old_key);
+                s.by_name.insert(new_key, profile.id.clone());
+            }
+            s.profiles.insert(profile.id.clone(), profile.clone());
+            // A reseal keeps the version: not a change of content.
+            if profile.version != expected_version {
+                feed.send(&profile.tenant, ProfileEvent::Updated {
+                    id: profile.id.clone(),
+                    version: profile.version,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_with(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.mutate(event, |s, feed| {
+            s.profile(tenant, id)?;
+            if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
+                return Err(Error::InUse {
+                    id: id.to_string(),
+                    dependents: deps.iter().cloned().collect(),
+                });
+            }
+            let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
+            s.by_name.remove(&(tenant.clone(), name_key(&profile.name)));
+            s.dependents.remove(id);
+            feed.send(tenant, ProfileEvent::Deleted {
+                id: id.clone(),
+                version: profile.version,
+            });
+            Ok(())
+        })
+    }
+
+    fn attach_with(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.mutate(event, |s, _| {
+            s.profile(tenant, id)?;
+            s.dependents
+                .entry(id.clone())
+                .or_default()
+                .insert(dependent.clone());
+            Ok(())
+        })
+    }
+
+    fn detach_with(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<bool> {
+        self.mutate(event, |s, _| {
+            s.profile(tenant, id)?;
+            Ok(s.dependents
+                .get_mut(id)
+                .is_some_and(|d| d.remove(dependent)))
+        })
+    }
+}
+
+#[async_trait]
+impl AuditSink for MemoryStore {
+    async fn record(&self, event: &AuditEvent) -> Result<()> {
+        self.write().audit.push(event, self.audit_capacity);
+        Ok(())
+    }
+
+    async fn events(&self, tenant: &TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
+        self.read().audit.page(tenant, query)
+    }
+}
+
+#[async_trait]
+impl ProfileRepository for MemoryStore {
+    async fn create(&self, profile: &Profile) -> Result<()> {
+        self.create_with(profile, None)
+    }
+
+    async fn create_audited(&self, profile: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create_with(profile, Some(event))
+    }
+
+    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
+        self.update_with(profile, expected_version, None)
+    }
+
+    async fn update_audited(&self, p: &Profile, expected: u64, event: &AuditEvent) -> Result<()> {
+        self.update_with(p, expected, Some(event))
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.delete_with(tenant, id, None)
+    }
+
+    async fn delete_audited(&self, t: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+        self.delete_with(t, id, Some(event))
+    }
+
+    async fn attach(&self, t: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.attach_with(t, id, d, None)
+    }
+
+    async fn attach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.attach_with(t, id, d, Some(event))
+    }
+
+    async fn detach(&self, t: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.detach_with(t, id, d, None)
+    }
+
+    async fn detach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        self.detach_with(t, id, d, Some(event))
+    }
+
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        Some(self)
     }
 
     async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
@@ -151,85 +354,6 @@ impl ProfileRepository for MemoryStore {
             })
             .flatten();
         Ok(Page { items, next_cursor })
-    }
-
-    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
-        self.mutate(|s, feed| {
-            let current = s.profile(&profile.tenant, &profile.id)?;
-            if current.version != expected_version {
-                return Err(Error::VersionConflict {
-                    id: profile.id.to_string(),
-                    expected: expected_version,
-                    actual: current.version,
-                });
-            }
-            let t = &profile.tenant;
-            let old_key = (t.clone(), name_key(&current.name));
-            let new_key = (t.clone(), name_key(&profile.name));
-            if old_key != new_key {
-                if s.by_name.contains_key(&new_key) {
-                    return Err(Error::AlreadyExists {
-                        name: profile.name.clone(),
-                    });
-                }
-                s.by_name.remove(&old_key);
-                s.by_name.insert(new_key, profile.id.clone());
-            }
-            s.profiles.insert(profile.id.clone(), profile.clone());
-            // A reseal keeps the version: not a change of content.
-            if profile.version != expected_version {
-                feed.send(&profile.tenant, ProfileEvent::Updated {
-                    id: profile.id.clone(),
-                    version: profile.version,
-                });
-            }
-            Ok(())
-        })
-    }
-
-    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
-        self.mutate(|s, feed| {
-            s.profile(tenant, id)?;
-            if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
-                return Err(Error::InUse {
-                    id: id.to_string(),
-                    dependents: deps.iter().cloned().collect(),
-                });
-            }
-            let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&(tenant.clone(), name_key(&profile.name)));
-            s.dependents.remove(id);
-            feed.send(tenant, ProfileEvent::Deleted {
-                id: id.clone(),
-                version: profile.version,
-            });
-            Ok(())
-        })
-    }
-
-    async fn attach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        self.mutate(|s, _| {
-            s.profile(tenant, id)?;
-            s.dependents
-                .entry(id.clone())
-                .or_default()
-                .insert(dependent.clone());
-            Ok(())
-        })
-    }
-
-    async fn detach(
-        &self,
-        tenant: &TenantId,
-        id: &ProfileId,
-        dependent: &Dependent,
-    ) -> Result<bool> {
-        self.mutate(|s, _| {
-            s.profile(tenant, id)?;
-            Ok(s.dependents
-                .get_mut(id)
-                .is_some_and(|d| d.remove(dependent)))
-        })
     }
 
     async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {

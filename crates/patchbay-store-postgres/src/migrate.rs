@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
     (5, "labels", include_str!("../migrations/0005_labels.sql")),
+    (6, "audit", include_str!("../migrations/0006_audit.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

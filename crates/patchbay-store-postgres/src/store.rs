@@ -19,6 +19,7 @@ pub struct PostgresStore {
     schema: Arc<str>,
     pub(crate) sql: Arc<Queries>,
     pub(crate) key_sql: Arc<KeyCheckSql>,
+    pub(crate) audit_sql: Arc<crate::audit::AuditSql>,
 }
 
 impl PostgresStore {
@@ -51,6 +52,7 @@ impl PostgresStore {
             pool,
             sql: Arc::new(Queries::new(&config.schema)),
             key_sql: Arc::new(KeyCheckSql::new(&config.schema)),
+            audit_sql: Arc::new(crate::audit::AuditSql::new(&config.schema)),
             schema: config.schema.into(),
         };
         if config.migrate_on_open {

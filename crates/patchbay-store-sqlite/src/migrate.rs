@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "tenants", include_str!("../migrations/0003_tenants.sql")),
     (4, "labels", include_str!("../migrations/0004_labels.sql")),
+    (5, "audit", include_str!("../migrations/0005_audit.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

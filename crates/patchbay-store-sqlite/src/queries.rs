@@ -129,7 +129,7 @@ pub(crate) fn micros(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000) as i64
 }
 
-fn from_micros(id: &str, us: i64) -> Result<OffsetDateTime> {
+pub(crate) fn from_micros(id: &str, us: i64) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
         .map_err(|e| corrupt(id, "timestamp", e))
 }

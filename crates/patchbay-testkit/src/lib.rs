@@ -18,6 +18,7 @@
 //!   needs a missing service fails in CI instead of skipping).
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod connector;
 pub mod fake;
 pub mod key_checks;
@@ -54,6 +55,7 @@ macro_rules! repository_suite {
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds), create_races_rename($rounds / 4));
+        $crate::repository_suite!(@audit $make; audit_one_event_per_acknowledged_write);
         $crate::repository_suite!(@watch $make; watch_reports_writes, watch_is_scoped_to_its_tenant);
         $crate::repository_suite!(@watch_shared $make; watch_sees_every_update_in_order);
     };
@@ -88,6 +90,16 @@ macro_rules! repository_suite {
                 let Some(repo) = $make.await else { return };
                 let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
                 $crate::watch::$case(repo).await;
+            }
+        )+
+    };
+    (@audit $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
+                $crate::audit::$case(repo).await;
             }
         )+
     };

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::config::{check_description, rebinding_errors};
 use super::ProfileService;
+use crate::audit::AuditAction;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::input::check_line;
 use crate::profile::{merge_patch, validate_name, NewProfile, Profile, ProfileId, ProfileUpdate};
@@ -82,7 +83,15 @@ impl ProfileService {
     /// # Errors
     /// `UnknownConnector`; `Validation` listing every problem;
     /// `AlreadyExists` when the name is taken.
-    pub async fn create(&self, mut new: NewProfile) -> Result<Profile> {
+    pub async fn create(&self, new: NewProfile) -> Result<Profile> {
+        let result = self.create_inner(new).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Create, None, None, e).await;
+        }
+        result
+    }
+
+    async fn create_inner(&self, mut new: NewProfile) -> Result<Profile> {
         let reg = self.inner.registry.get(&new.connector)?;
         crate::input::integral_numbers(&mut new.config);
         let mut errors = Vec::new();
@@ -108,7 +117,8 @@ impl ProfileService {
             updated_at: now,
             version: 1,
         };
-        self.inner.repo.create(&profile).await?;
+        let event = self.audit_event(AuditAction::Create, Some(&profile.id), Some(1), None);
+        self.inner.repo.create_audited(&profile, &event).await?;
         tracing::info!(tenant = %self.tenant, profile = %profile.id, connector = %profile.connector, "profile created");
         Ok(profile)
     }
@@ -123,6 +133,14 @@ impl ProfileService {
     /// `VersionConflict` when `update.version` is not the stored version or
     /// the profile changed concurrently.
     pub async fn update(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
+        let result = self.update_inner(id, update).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Update, Some(id), None, e).await;
+        }
+        result
+    }
+
+    async fn update_inner(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
         let current = self.inner.repo.get(&self.tenant, id).await?;
         if let Some(expected) = update.version {
             if expected != current.version {
@@ -175,7 +193,11 @@ impl ProfileService {
         }
         next.version = current.version + 1;
         next.updated_at = now();
-        self.inner.repo.update(&next, current.version).await?;
+        let event = self.audit_event(AuditAction::Update, Some(id), Some(next.version), None);
+        self.inner
+            .repo
+            .update_audited(&next, current.version, &event)
+            .await?;
         tracing::info!(tenant = %self.tenant, profile = %id, version = next.version, "profile updated");
         Ok(next)
     }
@@ -185,7 +207,21 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `InUse` listing the dependents.
     pub async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.inner.repo.delete(&self.tenant, id).await?;
+        let result = self.delete_inner(id).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Delete, Some(id), None, e).await;
+        }
+        result
+    }
+
+    async fn delete_inner(&self, id: &ProfileId) -> Result<()> {
+        // Read first for the event's version (the last one the profile had).
+        let version = self.inner.repo.get(&self.tenant, id).await?.version;
+        let event = self.audit_event(AuditAction::Delete, Some(id), Some(version), None);
+        self.inner
+            .repo
+            .delete_audited(&self.tenant, id, &event)
+            .await?;
         tracing::info!(tenant = %self.tenant, profile = %id, "profile deleted");
         Ok(())
     }
@@ -196,8 +232,20 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `Validation` for an empty or over-long kind or id.
     pub async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        check_dependent(dependent)?;
-        self.inner.repo.attach(&self.tenant, id, dependent).await
+        let event = self.audit_event(AuditAction::Attach, Some(id), None, None);
+        let result = match check_dependent(dependent) {
+            Ok(()) => {
+                self.inner
+                    .repo
+                    .attach_audited(&self.tenant, id, dependent, &event)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Attach, Some(id), None, e).await;
+        }
+        result
     }
 
     /// Removes a dependent; returns whether it was attached.
@@ -205,8 +253,20 @@ impl ProfileService {
     /// # Errors
     /// `NotFound` for an unknown profile.
     pub async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
-        check_dependent(dependent)?;
-        self.inner.repo.detach(&self.tenant, id, dependent).await
+        let event = self.audit_event(AuditAction::Detach, Some(id), None, None);
+        let result = match check_dependent(dependent) {
+            Ok(()) => {
+                self.inner
+                    .repo
+                    .detach_audited(&self.tenant, id, dependent, &event)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Detach, Some(id), None, e).await;
+        }
+        result
     }
 
     /// What depends on the profile.

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::config::PlainSecrets;
 use super::crud::now;
 use super::ProfileService;
+use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::key_check::KeyCheckStatus;
 use crate::profile::{Profile, ProfileId};
@@ -190,7 +191,16 @@ impl ProfileService {
             next.secrets = self.seal(&profile.id, &plain)?;
             next.version = profile.version + 1;
             next.updated_at = now();
-            match self.inner.repo.update(&next, profile.version).await {
+            // The reseal is the host's, in the profile's own tenant.
+            let event = self
+                .tenant(profile.tenant.clone())
+                .audit_event(AuditAction::Reseal, Some(&profile.id), Some(next.version), None);
+            match self
+                .inner
+                .repo
+                .update_audited(&next, profile.version, &event)
+                .await
+            {
                 Ok(()) => return Ok(Resealed::Yes),
                 Err(Error::VersionConflict { .. }) => {
                     match self.inner.repo.get(&profile.tenant, &profile.id).await {

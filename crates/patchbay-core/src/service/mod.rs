@@ -1,5 +1,6 @@
 //! [`ProfileService`]: the one entry point over a repository and connectors.
 
+mod audit;
 mod config;
 mod crud;
 mod keys;
@@ -43,6 +44,8 @@ pub const DEFAULT_MAX_CONCURRENT_PROBES: usize = 32;
 pub struct ProfileService {
     inner: Arc<Inner>,
     tenant: TenantId,
+    /// The actor recorded in audit events ([`acting_as`](Self::acting_as)).
+    principal: Option<Arc<str>>,
 }
 
 struct Inner {
@@ -96,6 +99,7 @@ impl ProfileService {
         Self {
             inner: Arc::clone(&self.inner),
             tenant,
+            principal: self.principal.clone(),
         }
     }
 
@@ -214,6 +218,7 @@ impl ProfileServiceBuilder {
                 lookups: Arc::new(Semaphore::new(self.max_concurrent_probes)),
             }),
             tenant: TenantId::default(),
+            principal: None,
         })
     }
 

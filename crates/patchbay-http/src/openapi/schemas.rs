@@ -274,3 +274,38 @@ pub struct ErrorBody {
 pub struct ErrorResponse {
     error: ErrorBody,
 }
+
+/// One audit event.
+#[derive(ToSchema)]
+pub struct AuditEventView {
+    /// Position in the trail (ascending).
+    #[schema(minimum = 1)]
+    seq: u64,
+    /// When (RFC 3339, UTC).
+    #[schema(value_type = String, format = DateTime)]
+    at: String,
+    /// Who: the principal's subject (a token's name, a user id), when named.
+    principal: Option<String>,
+    /// What was done.
+    #[schema(value_type = String, example = "update")]
+    action: String,
+    /// Which profile, when one was named.
+    profile_id: Option<String>,
+    /// The profile's version written, opened or refused, when known.
+    #[schema(minimum = 0)]
+    version: Option<u64>,
+    /// `success` or `failure`.
+    #[schema(value_type = String, example = "success")]
+    outcome: String,
+    /// The error code of a failure.
+    error_code: Option<String>,
+}
+
+/// A page of the audit trail.
+#[derive(ToSchema)]
+pub struct AuditListResponse {
+    data: Vec<AuditEventView>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}

@@ -51,6 +51,36 @@ async fn seeded(url: &str, n: usize) -> Option<PostgresStore> {
         .expect("analyze");
     Some(store)
 }
+/// 100,000 profiles in 100 tenants, every other one labelled `env=prod`.
+async fn seeded_tenants(url: &str) -> Option<PostgresStore> {
+    use crate::tenancy::{PER_TENANT, TENANTS};
+    let schema = "pbbench_tenants";
+    let pool = sqlx::PgPool::connect(url).await.ok()?;
+    sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .ok()?;
+    pool.close().await;
+    let store = PostgresStore::connect(url, schema).await.expect("connect");
+    let sql = format!(
+        "INSERT INTO {schema}.profiles (id, tenant, name, name_key, connector, description, config, labels, secrets, created_at, updated_at, version) \
+         SELECT 'prof_' || lpad(to_hex(i), 32, '0'), 't' || lpad((i % {TENANTS})::text, 2, '0'), \
+         'bench-' || lpad(i::text, 6, '0'), 'bench-' || lpad(i::text, 6, '0'), 'fake', NULL, '{CONFIG}'::jsonb, \
+         CASE WHEN (i / {TENANTS}) % 2 = 0 THEN '{{\"env\":\"prod\"}}'::jsonb ELSE '{{\"env\":\"dev\"}}'::jsonb END, \
+         '{SECRETS}'::jsonb, now(), now(), 1 FROM generate_series(0, $1 - 1) AS i"
+    );
+    sqlx::query(&sql)
+        .bind((TENANTS * PER_TENANT) as i64)
+        .execute(store.pool())
+        .await
+        .expect("seed postgres tenants");
+    sqlx::raw_sql(&format!("VACUUM ANALYZE {schema}.profiles"))
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+    Some(store)
+}
+
 async fn store_create(store: &PostgresStore) {
     store
         .create(&fixture(&unique("c"), "fake"))
@@ -157,6 +187,10 @@ pub(crate) fn bench(c: &mut Criterion) {
         }
     }
     let store = &stores[1];
+    crate::tenancy::audit_cost(&rt, "postgres", store);
+    if let Some(labelled) = rt.block_on(seeded_tenants(&url)) {
+        crate::tenancy::label_filter_cost(&rt, "postgres", &labelled);
+    }
 
     let mut g = c.benchmark_group("postgres/create");
     g.bench_function("store", |b| b.to_async(&rt).iter(|| store_create(store)));

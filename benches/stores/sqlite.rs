@@ -191,7 +191,36 @@ pub(crate) fn bench(c: &mut Criterion) {
         |_| store_list(large, 100_000),
         |_| store_list(small, 1_000),
     );
+    crate::tenancy::audit_cost(&rt, "sqlite", store);
+    let labelled = rt.block_on(seeded_tenants(dir.path()));
+    crate::tenancy::label_filter_cost(&rt, "sqlite", &labelled);
+    rt.block_on(labelled.close());
     for s in &stores {
         rt.block_on(s.close());
     }
+}
+
+/// 100,000 profiles in 100 tenants, every other one labelled `env=prod`
+/// (the rest `env=dev`), through the store's own triggers.
+async fn seeded_tenants(dir: &std::path::Path) -> SqliteStore {
+    use crate::tenancy::{PER_TENANT, TENANTS};
+    let url = format!("sqlite://{}", dir.join("bench-tenants.db").display());
+    let store = SqliteStore::open(&url).await.expect("open sqlite");
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1) \
+         INSERT INTO profiles (id, tenant, name, name_key, connector, description, config, labels, secrets, created_at, updated_at, version) \
+         SELECT printf('prof_%032x', i), printf('t%02d', i % {TENANTS}), printf('bench-%06d', i), printf('bench-%06d', i), 'fake', NULL, \
+         '{CONFIG}', CASE WHEN (i / {TENANTS}) % 2 = 0 THEN '{{\"env\":\"prod\"}}' ELSE '{{\"env\":\"dev\"}}' END, \
+         '{SECRETS}', 1764000000000000, 1764000000000000, 1 FROM n"
+    );
+    sqlx::query(&sql)
+        .bind((TENANTS * PER_TENANT) as i64)
+        .execute(store.pool())
+        .await
+        .expect("seed sqlite tenants");
+    sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+    store
 }

@@ -78,7 +78,8 @@ fn bench(c: &mut Criterion) {
             black_box(page)
         })
     });
-    let cursor = patchbay::repository::encode_cursor(&patchbay::TenantId::default(), "profile-004999");
+    let cursor =
+        patchbay::repository::encode_cursor(&patchbay::TenantId::default(), "profile-004999");
     let query = ListQuery {
         after: Some(cursor),
         limit: 100,

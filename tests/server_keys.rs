@@ -341,7 +341,10 @@ async fn sqlite_swapped_key_refused_then_rotate_and_retire_by_cli() {
         assert_eq!(p.version, 2, "a reseal is a new version");
         assert!(p.secrets.0["password"].starts_with(&format!("pbs1.{}.", new.id())));
     }
-    assert_eq!(store.get(&TenantId::default(), &orphan.id).await.unwrap(), orphan);
+    assert_eq!(
+        store.get(&TenantId::default(), &orphan.id).await.unwrap(),
+        orphan
+    );
     let checks: Vec<String> = store
         .key_checks()
         .await

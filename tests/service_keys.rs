@@ -14,7 +14,7 @@ use patchbay::secrecy::ExposeSecret;
 use patchbay::testkit::fake::FakeConnector;
 use patchbay::{
     async_trait, Dependent, Error, Key, KeyCheck, Keyring, ListQuery, Page, Profile, ProfileId,
-    ProfileRepository, ProfileService, ProfileUpdate, Result, Sealer, TenantId
+    ProfileRepository, ProfileService, ProfileUpdate, Result, Sealer, TenantId,
 };
 use serde_json::json;
 
@@ -309,7 +309,11 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     assert_eq!(report.skipped[0].id, orphan.id);
     assert_eq!(report.skipped[0].fields, ["/config/password"]);
     assert!(!format!("{report:?}").contains("ORPHAN-SECRET"));
-    assert_eq!(repo.get(&TenantId::default(), &orphan.id).await.unwrap(), orphan, "left alone");
+    assert_eq!(
+        repo.get(&TenantId::default(), &orphan.id).await.unwrap(),
+        orphan,
+        "left alone"
+    );
     assert_eq!(svc.reseal().await.unwrap().resealed, 0, "idempotent");
 
     // `a` seals nothing now: it retires, and the new key alone opens the store.
@@ -342,7 +346,10 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     assert_eq!(err.code(), "SECRET_UNAVAILABLE");
     assert!(err.to_string().contains("replace"), "{err}");
     assert_eq!(
-        repo.get(&TenantId::default(), &orphan.id).await.unwrap().version,
+        repo.get(&TenantId::default(), &orphan.id)
+            .await
+            .unwrap()
+            .version,
         2,
         "nothing stored"
     );

@@ -13,7 +13,7 @@ use patchbay::secret::ResolveError;
 use patchbay::testkit::fake::{FakeConfig, FakeConnector};
 use patchbay::{
     async_trait, ConnectorConfig, Error, Keyring, OverrideKind, ProfileRepository, ProfileService,
-    ProfileUpdate, ResolveRequest, SecretRef, SecretResolver, TenantId
+    ProfileUpdate, ResolveRequest, SecretRef, SecretResolver, TenantId,
 };
 use serde_json::json;
 
@@ -427,7 +427,11 @@ async fn watch_on_the_service_follows_the_store() {
         async fn tenants(&self) -> patchbay::Result<Vec<TenantId>> {
             self.0.tenants().await
         }
-        async fn get(&self, t: &TenantId, id: &patchbay::ProfileId) -> patchbay::Result<patchbay::Profile> {
+        async fn get(
+            &self,
+            t: &TenantId,
+            id: &patchbay::ProfileId,
+        ) -> patchbay::Result<patchbay::Profile> {
             self.0.get(t, id).await
         }
         async fn get_by_name(&self, t: &TenantId, n: &str) -> patchbay::Result<patchbay::Profile> {

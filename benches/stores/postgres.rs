@@ -138,7 +138,15 @@ async fn store_list(store: &PostgresStore, n: usize) {
         limit: 100,
         ..ListQuery::default()
     };
-    assert_eq!(store.list(&TenantId::default(), &query).await.expect("list").items.len(), 100);
+    assert_eq!(
+        store
+            .list(&TenantId::default(), &query)
+            .await
+            .expect("list")
+            .items
+            .len(),
+        100
+    );
 }
 
 async fn bare_list(store: &PostgresStore, n: usize) {

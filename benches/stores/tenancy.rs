@@ -6,8 +6,8 @@
 use patchbay_core::{
     AuditAction, AuditEvent, AuditOutcome, ListQuery, ProfileRepository, TenantId,
 };
-use patchbay_testkit::repository::unique;
 use patchbay_testkit::repository::tenants::fixture_in;
+use patchbay_testkit::repository::unique;
 use tokio::runtime::Runtime;
 
 use crate::paired;
@@ -39,7 +39,9 @@ async fn create_audited(repo: &dyn ProfileRepository, tenant: &TenantId) {
         outcome: AuditOutcome::Success,
         error_code: None,
     };
-    repo.create_audited(&p, &event).await.expect("create audited");
+    repo.create_audited(&p, &event)
+        .await
+        .expect("create audited");
 }
 
 async fn list(repo: &dyn ProfileRepository, tenant: &TenantId, labels: &[(String, String)]) {

@@ -6,16 +6,15 @@
 //! rebuilt from them, so tables survive restarts with the database. Tables
 //! are per tenant, like profiles: a caller sees and names only its tenant's.
 
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::Extension;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use patchbay::repository::MAX_PAGE_SIZE;
 use patchbay::{Dependent, Error, FieldError, ListQuery, ProfileId, ProfileService, TenantId};

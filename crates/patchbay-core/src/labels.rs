@@ -47,10 +47,16 @@ pub fn check_key(key: &str) -> Result<(), FieldError> {
 /// Checks a value: at most 63 characters, none a control character.
 pub fn check_value(key: &str, value: &str) -> Result<(), FieldError> {
     if value.chars().count() > MAX_LABEL_VALUE_LEN {
-        return Err(FieldError::new(path(key), "a label value is at most 63 characters"));
+        return Err(FieldError::new(
+            path(key),
+            "a label value is at most 63 characters",
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(path(key), "must not contain control characters"));
+        return Err(FieldError::new(
+            path(key),
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -75,7 +81,10 @@ pub fn validate_labels(labels: &Labels, errors: &mut Vec<FieldError>) {
 pub fn patch_labels(current: &Labels, patch: &Value, errors: &mut Vec<FieldError>) -> Labels {
     let mut next = current.clone();
     let Some(patch) = patch.as_object() else {
-        errors.push(FieldError::new("/labels", "must be an object (a JSON merge patch)"));
+        errors.push(FieldError::new(
+            "/labels",
+            "must be an object (a JSON merge patch)",
+        ));
         return next;
     };
     for (key, value) in patch {
@@ -129,7 +138,10 @@ mod tests {
         }
         assert!(check_value("k", &"v".repeat(63)).is_ok());
         assert!(check_value("k", &"v".repeat(64)).is_err());
-        assert_eq!(check_value("team/x", "a\nb").unwrap_err().path, "/labels/team~1x");
+        assert_eq!(
+            check_value("team/x", "a\nb").unwrap_err().path,
+            "/labels/team~1x"
+        );
         assert_eq!(check_key("a\u{0}").unwrap_err().path, "/labels");
         let many: Labels = (0..17).map(|i| (format!("k{i}"), "v".to_owned())).collect();
         validate_labels(&many, &mut errors);
@@ -144,17 +156,23 @@ mod tests {
         let mut errors = Vec::new();
         let next = patch_labels(&current, &json!({"a": null, "c": "3"}), &mut errors);
         assert!(errors.is_empty());
-        assert_eq!(next.into_iter().collect::<Vec<_>>(), [
-            ("b".to_owned(), "2".to_owned()),
-            ("c".to_owned(), "3".to_owned())
-        ]);
+        assert_eq!(
+            next.into_iter().collect::<Vec<_>>(),
+            [
+                ("b".to_owned(), "2".to_owned()),
+                ("c".to_owned(), "3".to_owned())
+            ]
+        );
         patch_labels(&current, &json!({"a": 1}), &mut errors);
         assert_eq!(errors[0].path, "/labels/a");
     }
 
     #[test]
     fn filters() {
-        assert_eq!(parse_filter("env:prod:eu").unwrap(), ("env".into(), "prod:eu".into()));
+        assert_eq!(
+            parse_filter("env:prod:eu").unwrap(),
+            ("env".into(), "prod:eu".into())
+        );
         assert_eq!(parse_filter("env:").unwrap(), ("env".into(), String::new()));
         assert!(parse_filter("env").is_err());
         assert!(parse_filter("Env:x").is_err());

@@ -44,11 +44,11 @@ pub use resolved::{
 pub use seal::{Key, Keyring, Sealer};
 pub use secret::{Secret, SecretRef, SecretResolver};
 pub use secret_access::{EnvFileResolver, SecretAccess};
-pub use tenant::{InvalidTenant, TenantId, MAX_TENANT_LEN};
 pub use service::{
     ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
     DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
 };
+pub use tenant::{InvalidTenant, TenantId, MAX_TENANT_LEN};
 
 /// Re-exported so connectors and hosts use the same versions.
 pub use watch::{ChangeBroadcast, ProfileEvent, ProfileEvents};

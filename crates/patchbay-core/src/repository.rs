@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
 use crate::audit::{AuditEvent, AuditSink};
+use crate::error::Result;
 use crate::key_check::KeyCheck;
 use crate::profile::{Profile, ProfileId};
 use crate::tenant::TenantId;
@@ -148,12 +148,15 @@ pub trait ProfileRepository: Send + Sync + 'static {
     async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()>;
 
     /// Records that `dependent` uses the profile. Attaching twice is a no-op.
-    async fn attach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent)
-        -> Result<()>;
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent) -> Result<()>;
 
     /// Removes a dependent. Returns whether it was attached.
-    async fn detach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent)
-        -> Result<bool>;
+    async fn detach(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+    ) -> Result<bool>;
 
     /// Everything that depends on the profile, sorted by kind then id.
     async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>>;
@@ -245,7 +248,12 @@ pub trait ProfileRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// As `delete`; `Storage`.
-    async fn delete_audited(&self, tenant: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+    async fn delete_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        event: &AuditEvent,
+    ) -> Result<()> {
         self.delete(tenant, id).await?;
         record_after(self.audit(), event).await
     }
@@ -345,7 +353,13 @@ mod tests {
         let (a, b) = (TenantId::new("a").unwrap(), TenantId::new("b").unwrap());
         let cursor = encode_cursor(&a, "orders");
         assert_eq!(decode_cursor(&a, &cursor).unwrap(), "orders");
-        assert_eq!(decode_cursor(&b, &cursor).unwrap_err().code(), "VALIDATION_FAILED");
-        assert!(decode_cursor(&a, "b3JkZXJz").is_err(), "no tenant: not ours");
+        assert_eq!(
+            decode_cursor(&b, &cursor).unwrap_err().code(),
+            "VALIDATION_FAILED"
+        );
+        assert!(
+            decode_cursor(&a, "b3JkZXJz").is_err(),
+            "no tenant: not ours"
+        );
     }
 }

@@ -84,5 +84,4 @@ mod tests {
         }
         assert_eq!(TenantId::default().as_str(), "default");
     }
-
 }

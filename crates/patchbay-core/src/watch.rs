@@ -177,10 +177,13 @@ mod tests {
         let mut events = feed.subscribe(&tenant);
         let id = ProfileId::generate();
         for version in 1..=5 {
-            feed.send(&tenant, ProfileEvent::Updated {
-                id: id.clone(),
-                version,
-            });
+            feed.send(
+                &tenant,
+                ProfileEvent::Updated {
+                    id: id.clone(),
+                    version,
+                },
+            );
         }
         assert_eq!(events.next().await, Some(ProfileEvent::Resync));
         assert_eq!(events.next().await.and_then(|e| e.version()), Some(4));
@@ -195,7 +198,10 @@ mod tests {
         let (a, b) = (TenantId::new("a").unwrap(), TenantId::new("b").unwrap());
         let mut events = feed.subscribe(&a);
         let (ia, ib) = (ProfileId::generate(), ProfileId::generate());
-        let created = |id: &ProfileId| ProfileEvent::Created { id: id.clone(), version: 1 };
+        let created = |id: &ProfileId| ProfileEvent::Created {
+            id: id.clone(),
+            version: 1,
+        };
         feed.send(&b, created(&ib));
         feed.send(&a, created(&ia));
         assert_eq!(events.next().await, Some(created(&ia)));

@@ -74,13 +74,17 @@ fn shape_errors<T: Shape>(body: &Value) -> Vec<FieldError> {
             (Some(v), Kind::Unsigned) if v.as_u64().is_some() => {}
             (Some(Value::Object(m)), Kind::StrMap | Kind::StrOrNullMap) => {
                 for (key, value) in m {
-                    let ok = value.is_string() || (value.is_null() && matches!(kind, Kind::StrOrNullMap));
+                    let ok = value.is_string()
+                        || (value.is_null() && matches!(kind, Kind::StrOrNullMap));
                     if !ok {
                         let what = match kind {
                             Kind::StrMap => "must be a string",
                             _ => "must be a string or null",
                         };
-                        errors.push(FieldError::new(format!("{path}/{}", pointer_escape(key)), what));
+                        errors.push(FieldError::new(
+                            format!("{path}/{}", pointer_escape(key)),
+                            what,
+                        ));
                     }
                 }
             }

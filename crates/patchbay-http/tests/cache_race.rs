@@ -9,7 +9,7 @@ use axum::http::Request;
 use axum::Router;
 use patchbay_core::{
     async_trait, Dependent, ListQuery, NewProfile, Page, Profile, ProfileId, ProfileRepository,
-    ProfileService, ProfileUpdate, Result, TenantId
+    ProfileService, ProfileUpdate, Result, TenantId,
 };
 use patchbay_store_memory::MemoryStore;
 use patchbay_testkit::fake::FakeConnector;

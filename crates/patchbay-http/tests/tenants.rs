@@ -31,7 +31,13 @@ fn app(tokens: &[&MintedToken]) -> Router {
 }
 
 /// `method /api/v1{path}` with `token`; status and JSON body.
-async fn call(app: &Router, token: &MintedToken, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    app: &Router,
+    token: &MintedToken,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = Request::builder()
         .method(method)
         .uri(format!("/api/v1{path}"))
@@ -45,7 +51,10 @@ async fn call(app: &Router, token: &MintedToken, method: &str, path: &str, body:
     let res = app.clone().oneshot(req).await.expect("response");
     let status = res.status().as_u16();
     let bytes = to_bytes(res.into_body(), 1 << 22).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn profile(name: &str) -> Value {
@@ -65,15 +74,40 @@ fn names(list: &Value) -> Vec<String> {
 async fn two_tenants_see_only_their_own() {
     let tenant = |t: &str| TenantId::new(t).expect("tenant");
     let acme = MintedToken::new(Role::Admin, &tenant("acme"), Some("acme-ci")).expect("token");
-    let globex = MintedToken::new(Role::Admin, &tenant("globex"), Some("globex-ci")).expect("token");
+    let globex =
+        MintedToken::new(Role::Admin, &tenant("globex"), Some("globex-ci")).expect("token");
     let app = app(&[&acme, &globex]);
 
-    let (status, a) = call(&app, &acme, "POST", "/connection_profiles", Some(profile("orders"))).await;
+    let (status, a) = call(
+        &app,
+        &acme,
+        "POST",
+        "/connection_profiles",
+        Some(profile("orders")),
+    )
+    .await;
     assert_eq!(status, 201, "{a}");
-    let (status, g) = call(&app, &globex, "POST", "/connection_profiles", Some(profile("ORDERS"))).await;
+    let (status, g) = call(
+        &app,
+        &globex,
+        "POST",
+        "/connection_profiles",
+        Some(profile("ORDERS")),
+    )
+    .await;
     assert_eq!(status, 201, "the same name in another tenant: {g}");
-    let (status, dup) = call(&app, &acme, "POST", "/connection_profiles", Some(profile("Orders"))).await;
-    assert_eq!((status, &dup["error"]["code"]), (409, &json!("ALREADY_EXISTS")));
+    let (status, dup) = call(
+        &app,
+        &acme,
+        "POST",
+        "/connection_profiles",
+        Some(profile("Orders")),
+    )
+    .await;
+    assert_eq!(
+        (status, &dup["error"]["code"]),
+        (409, &json!("ALREADY_EXISTS"))
+    );
     let ids = [
         (&acme, a["data"]["id"].as_str().expect("id").to_owned()),
         (&globex, g["data"]["id"].as_str().expect("id").to_owned()),
@@ -89,11 +123,20 @@ async fn two_tenants_see_only_their_own() {
         for (method, path, body) in [
             ("GET", "/connection_profiles/{}", None),
             ("POST", "/connection_profiles/{}/test", None),
-            ("GET", "/connection_profiles/{}/autocomplete?type=things", None),
+            (
+                "GET",
+                "/connection_profiles/{}/autocomplete?type=things",
+                None,
+            ),
             ("GET", "/connection_profiles/{}/dependents", None),
-            ("PATCH", "/connection_profiles/{}", Some(json!({"description": "x"}))),
+            (
+                "PATCH",
+                "/connection_profiles/{}",
+                Some(json!({"description": "x"})),
+            ),
         ] {
-            let (status, reply) = call(&app, me, method, &path.replace("{}", mine), body.clone()).await;
+            let (status, reply) =
+                call(&app, me, method, &path.replace("{}", mine), body.clone()).await;
             assert_eq!(status, 200, "{method} {path} own: {reply}");
             let (status, reply) = call(&app, me, method, &path.replace("{}", theirs), body).await;
             assert_eq!(
@@ -108,16 +151,33 @@ async fn two_tenants_see_only_their_own() {
     }
     // Both still there, each unchanged by the other.
     for (me, mine) in &ids {
-        let (status, p) = call(&app, me, "GET", &format!("/connection_profiles/{mine}"), None).await;
+        let (status, p) = call(
+            &app,
+            me,
+            "GET",
+            &format!("/connection_profiles/{mine}"),
+            None,
+        )
+        .await;
         assert_eq!((status, &p["data"]["description"]), (200, &json!("x")));
     }
 
     // A cursor does not cross tenants.
     for n in ["p1", "p2"] {
-        call(&app, &acme, "POST", "/connection_profiles", Some(profile(n))).await;
+        call(
+            &app,
+            &acme,
+            "POST",
+            "/connection_profiles",
+            Some(profile(n)),
+        )
+        .await;
     }
     let (_, page) = call(&app, &acme, "GET", "/connection_profiles?limit=1", None).await;
-    let cursor = page["next_cursor"].as_str().expect("a next page").to_owned();
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let path = format!("/connection_profiles?limit=1&cursor={cursor}");
     let (status, reply) = call(&app, &globex, "GET", &path, None).await;
     assert_eq!(status, 400, "{reply}");
@@ -127,7 +187,14 @@ async fn two_tenants_see_only_their_own() {
 
     // Deletes: each its own.
     for (me, mine) in &ids {
-        let (status, _) = call(&app, me, "DELETE", &format!("/connection_profiles/{mine}"), None).await;
+        let (status, _) = call(
+            &app,
+            me,
+            "DELETE",
+            &format!("/connection_profiles/{mine}"),
+            None,
+        )
+        .await;
         assert_eq!(status, 200);
     }
     let (_, left) = call(&app, &acme, "GET", "/connection_profiles", None).await;

@@ -43,7 +43,9 @@ impl Ring {
         let mut more = false;
         for e in self.events.range(start..) {
             let wanted = e.tenant == *tenant
-                && q.profile_id.as_ref().is_none_or(|id| e.profile_id.as_ref() == Some(id))
+                && q.profile_id
+                    .as_ref()
+                    .is_none_or(|id| e.profile_id.as_ref() == Some(id))
                 && q.action.is_none_or(|a| e.action == a);
             if !wanted {
                 continue;
@@ -55,7 +57,11 @@ impl Ring {
             items.push(e.clone());
         }
         let next_cursor = more
-            .then(|| items.last().map(|e: &AuditEvent| encode_audit_cursor(tenant, e.seq)))
+            .then(|| {
+                items
+                    .last()
+                    .map(|e: &AuditEvent| encode_audit_cursor(tenant, e.seq))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use patchbay_core::audit::{decode_audit_cursor, encode_audit_cursor};
 use patchbay_core::repository::MAX_PAGE_SIZE;
 use patchbay_core::{
-    AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink, Page, ProfileId, Result,
-    TenantId,
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink, Page, ProfileId, Result, TenantId,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -60,11 +59,14 @@ impl AuditSql {
 
 fn event(row: &PgRow, tenant: &TenantId) -> Result<AuditEvent> {
     let bad = |col: &str, e: sqlx::Error| corrupt("audit", col, e);
-    let decode = |col: &str, m: &str| corrupt("audit", col, sqlx::Error::Decode(m.to_owned().into()));
+    let decode =
+        |col: &str, m: &str| corrupt("audit", col, sqlx::Error::Decode(m.to_owned().into()));
     let seq: i64 = row.try_get("seq").map_err(|e| bad("seq", e))?;
     let action: String = row.try_get("action").map_err(|e| bad("action", e))?;
     let outcome: String = row.try_get("outcome").map_err(|e| bad("outcome", e))?;
-    let profile: Option<String> = row.try_get("profile_id").map_err(|e| bad("profile_id", e))?;
+    let profile: Option<String> = row
+        .try_get("profile_id")
+        .map_err(|e| bad("profile_id", e))?;
     let version: Option<i64> = row.try_get("version").map_err(|e| bad("version", e))?;
     Ok(AuditEvent {
         seq: seq as u64,
@@ -76,8 +78,11 @@ fn event(row: &PgRow, tenant: &TenantId) -> Result<AuditEvent> {
             .map_err(|()| decode("action", "not an action"))?,
         profile_id: profile.as_deref().and_then(ProfileId::parse),
         version: version.map(|v| v as u64),
-        outcome: AuditOutcome::parse(&outcome).ok_or_else(|| decode("outcome", "not an outcome"))?,
-        error_code: row.try_get("error_code").map_err(|e| bad("error_code", e))?,
+        outcome: AuditOutcome::parse(&outcome)
+            .ok_or_else(|| decode("outcome", "not an outcome"))?,
+        error_code: row
+            .try_get("error_code")
+            .map_err(|e| bad("error_code", e))?,
     })
 }
 

@@ -139,7 +139,10 @@ mod tests {
         let id = ProfileId::generate();
         let (dflt, acme) = (TenantId::default(), TenantId::new("acme").unwrap());
         let old = format!(r#"{{"schema":"s","op":"updated","id":"{id}","version":3}}"#);
-        let updated = ProfileEvent::Updated { id: id.clone(), version: 3 };
+        let updated = ProfileEvent::Updated {
+            id: id.clone(),
+            version: 3,
+        };
         assert_eq!(decode(&old, "s", &dflt), Some(updated.clone()));
         assert_eq!(decode(&old, "other", &dflt), None);
         assert_eq!(decode(&old, "s", &acme), None);

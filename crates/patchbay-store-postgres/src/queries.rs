@@ -147,9 +147,8 @@ pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
         .try_get("tenant")
         .map_err(|e| corrupt(&id, "tenant", e))?;
     Ok(Profile {
-        tenant: TenantId::new(&tenant).map_err(|e| {
-            corrupt(&id, "tenant", sqlx::Error::Decode(e.to_string().into()))
-        })?,
+        tenant: TenantId::new(&tenant)
+            .map_err(|e| corrupt(&id, "tenant", sqlx::Error::Decode(e.to_string().into())))?,
         name: row.try_get("name").map_err(|e| corrupt(&id, "name", e))?,
         connector: row
             .try_get("connector")

@@ -23,7 +23,11 @@ impl PostgresStore {
     }
 
     /// Records `event` in `tx`, then commits.
-    async fn finish(&self, mut tx: Transaction<'static, Postgres>, event: Option<&AuditEvent>) -> Result<()> {
+    async fn finish(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
         if let Some(event) = event {
             self.audit_sql.insert(&mut tx, event).await?;
         }

@@ -41,7 +41,10 @@ async fn a_write_on_one_replica_reaches_the_other() {
     let mut next_p = p.clone();
     next_p.version = 2;
     a.store.update(&next_p, 1).await.expect("update on A");
-    a.store.delete(&TenantId::default(), &p.id).await.expect("delete on A");
+    a.store
+        .delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete on A");
     let id = p.id.clone();
     assert_eq!(
         next_about(&mut events, &id).await,

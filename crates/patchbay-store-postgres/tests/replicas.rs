@@ -89,7 +89,10 @@ async fn replicas_share_one_schema() {
         .await
         .expect("visible to every replica");
     let dep = Dependent::new("pipeline", "p1");
-    replicas[2].attach(&TenantId::default(), &p.id, &dep).await.expect("attach");
+    replicas[2]
+        .attach(&TenantId::default(), &p.id, &dep)
+        .await
+        .expect("attach");
     match replicas[0].delete(&TenantId::default(), &p.id).await {
         Err(Error::InUse { dependents, .. }) => assert_eq!(dependents, [dep]),
         other => panic!("expected InUse, got {other:?}"),

@@ -275,7 +275,10 @@ async fn recovers_after_server_restart() {
 
     // While down: bounded STORAGE errors.
     let started = std::time::Instant::now();
-    assert_storage("get while down", store.get(&TenantId::default(), &p.id).await);
+    assert_storage(
+        "get while down",
+        store.get(&TenantId::default(), &p.id).await,
+    );
     assert_storage(
         "create while down",
         store.create(&fixture(&unique("down"), "fake")).await,
@@ -290,7 +293,13 @@ async fn recovers_after_server_restart() {
 
     server.start().await;
     // The same store works again at once: dead connections are replaced.
-    assert_eq!(store.get(&TenantId::default(), &p.id).await.expect("get after restart"), p);
+    assert_eq!(
+        store
+            .get(&TenantId::default(), &p.id)
+            .await
+            .expect("get after restart"),
+        p
+    );
     let q = fixture(&unique("after"), "fake");
     store.create(&q).await.expect("create after restart");
     for _ in 0..8 {

@@ -108,7 +108,10 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
         patchbay_store_postgres::PostgresStore::connect(&common::url(), store.store.schema())
             .await
             .expect("reconnect");
-    let p = again.get(&TenantId::default(), &made[0].0).await.expect("get");
+    let p = again
+        .get(&TenantId::default(), &made[0].0)
+        .await
+        .expect("get");
     assert_eq!(
         keyring
             .open(&p.id, "password", &p.secrets.0["password"])

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use patchbay_core::audit::{decode_audit_cursor, encode_audit_cursor};
 use patchbay_core::repository::MAX_PAGE_SIZE;
 use patchbay_core::{
-    AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink, Page, ProfileId, Result,
-    TenantId,
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink, Page, ProfileId, Result, TenantId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -43,7 +42,9 @@ fn event(row: &SqliteRow, tenant: &TenantId) -> Result<AuditEvent> {
     let seq: i64 = row.try_get("seq").map_err(|e| bad("seq", e))?;
     let action: String = row.try_get("action").map_err(|e| bad("action", e))?;
     let outcome: String = row.try_get("outcome").map_err(|e| bad("outcome", e))?;
-    let profile: Option<String> = row.try_get("profile_id").map_err(|e| bad("profile_id", e))?;
+    let profile: Option<String> = row
+        .try_get("profile_id")
+        .map_err(|e| bad("profile_id", e))?;
     let version: Option<i64> = row.try_get("version").map_err(|e| bad("version", e))?;
     Ok(AuditEvent {
         seq: seq as u64,
@@ -57,7 +58,9 @@ fn event(row: &SqliteRow, tenant: &TenantId) -> Result<AuditEvent> {
         version: version.map(|v| v as u64),
         outcome: AuditOutcome::parse(&outcome)
             .ok_or_else(|| corrupt("audit", "outcome", "not an outcome"))?,
-        error_code: row.try_get("error_code").map_err(|e| bad("error_code", e))?,
+        error_code: row
+            .try_get("error_code")
+            .map_err(|e| bad("error_code", e))?,
     })
 }
 
@@ -78,9 +81,10 @@ impl AuditSink for SqliteStore {
             None => 0,
         };
         let limit = q.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut sql = "SELECT seq, at, principal, action, profile_id, version, outcome, error_code \
+        let mut sql =
+            "SELECT seq, at, principal, action, profile_id, version, outcome, error_code \
             FROM audit_events WHERE tenant = ? AND seq > ?"
-            .to_owned();
+                .to_owned();
         if q.profile_id.is_some() {
             sql.push_str(" AND profile_id = ?");
         }

@@ -74,7 +74,10 @@ pub(crate) fn list(
     // (`k` is profile_labels, keyed (tenant, key, value, name_key)); any
     // further label is a lookup by profile.
     let (mut sql, order) = match query.labels.first() {
-        None => (format!("SELECT {COLUMNS} FROM profiles p WHERE p.tenant = ?"), "p"),
+        None => (
+            format!("SELECT {COLUMNS} FROM profiles p WHERE p.tenant = ?"),
+            "p",
+        ),
         Some(_) => (
             format!(
                 "SELECT {COLUMNS} FROM profile_labels k JOIN profiles p ON p.id = k.profile_id \
@@ -102,7 +105,9 @@ pub(crate) fn list(
     }
     if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
         let prefix = patchbay_core::profile::name_key(prefix);
-        sql.push_str(&format!(" AND {order}.name_key >= ? AND {order}.name_key < ?"));
+        sql.push_str(&format!(
+            " AND {order}.name_key >= ? AND {order}.name_key < ?"
+        ));
         binds.push(prefix.clone());
         binds.push(prefix_end(&prefix));
     }

@@ -134,7 +134,11 @@ impl ProfileRepository for SqliteStore {
             .map(q::profile)
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = more
-            .then(|| items.last().map(|p| encode_cursor(tenant, &name_key(&p.name))))
+            .then(|| {
+                items
+                    .last()
+                    .map(|p| encode_cursor(tenant, &name_key(&p.name)))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }

@@ -27,7 +27,10 @@ impl SqliteStore {
     }
 
     /// Records `event` in `tx`, then commits.
-    async fn finish(mut tx: Transaction<'static, Sqlite>, event: Option<&AuditEvent>) -> Result<()> {
+    async fn finish(
+        mut tx: Transaction<'static, Sqlite>,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
         if let Some(event) = event {
             insert_event(&mut tx, event).await?;
         }

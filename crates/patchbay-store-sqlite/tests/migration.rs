@@ -20,10 +20,21 @@ async fn old_database(path: &std::path::Path, id: &ProfileId) {
     .await
     .expect("ledger");
     for (version, description, sql) in [
-        (1, "profiles", include_str!("../migrations/0001_profiles.sql")),
-        (2, "key checks", include_str!("../migrations/0002_key_checks.sql")),
+        (
+            1,
+            "profiles",
+            include_str!("../migrations/0001_profiles.sql"),
+        ),
+        (
+            2,
+            "key checks",
+            include_str!("../migrations/0002_key_checks.sql"),
+        ),
     ] {
-        sqlx::raw_sql(sql).execute(&mut c).await.expect("old migration");
+        sqlx::raw_sql(sql)
+            .execute(&mut c)
+            .await
+            .expect("old migration");
         sqlx::query("INSERT INTO patchbay_migrations VALUES (?, ?, unixepoch())")
             .bind(version)
             .bind(description)
@@ -59,23 +70,51 @@ async fn a_database_from_before_tenants_migrates_in_place() {
         .await
         .expect("open and migrate");
     let default = TenantId::default();
-    let p = store.get(&default, &id).await.expect("in the default tenant");
-    assert_eq!((p.name.as_str(), p.version, &p.tenant), ("Orders", 3, &default));
-    assert_eq!(store.get_by_name(&default, "ORDERS").await.expect("by name").id, id);
-    let page = store.list(&default, &ListQuery::default()).await.expect("list");
+    let p = store
+        .get(&default, &id)
+        .await
+        .expect("in the default tenant");
+    assert_eq!(
+        (p.name.as_str(), p.version, &p.tenant),
+        ("Orders", 3, &default)
+    );
+    assert_eq!(
+        store
+            .get_by_name(&default, "ORDERS")
+            .await
+            .expect("by name")
+            .id,
+        id
+    );
+    let page = store
+        .list(&default, &ListQuery::default())
+        .await
+        .expect("list");
     assert_eq!(page.items.len(), 1);
-    assert_eq!(store.dependents(&default, &id).await.expect("deps").len(), 1);
+    assert_eq!(
+        store.dependents(&default, &id).await.expect("deps").len(),
+        1
+    );
     assert_eq!(store.tenants().await.expect("tenants"), [default.clone()]);
 
     // Nowhere else, and its name is free in another tenant.
     let acme = TenantId::new("acme").expect("tenant");
-    assert!(matches!(store.get(&acme, &id).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        store.get(&acme, &id).await,
+        Err(Error::NotFound(_))
+    ));
     let mut theirs = patchbay_testkit::repository::fixture("orders", "fake");
     theirs.tenant = acme.clone();
-    store.create(&theirs).await.expect("same name, other tenant");
+    store
+        .create(&theirs)
+        .await
+        .expect("same name, other tenant");
     let mut dup = patchbay_testkit::repository::fixture("orders", "fake");
     dup.tenant = default;
-    assert!(matches!(store.create(&dup).await, Err(Error::AlreadyExists { .. })));
+    assert!(matches!(
+        store.create(&dup).await,
+        Err(Error::AlreadyExists { .. })
+    ));
     // Reopening applies nothing more.
     assert_eq!(store.migrate().await.expect("again"), 0);
 }

@@ -16,7 +16,13 @@ use crate::repository::unique;
 
 type Acked = Arc<Mutex<Vec<(AuditAction, ProfileId, u64)>>>;
 
-fn event(tenant: &TenantId, who: &str, action: AuditAction, id: &ProfileId, version: u64) -> AuditEvent {
+fn event(
+    tenant: &TenantId,
+    who: &str,
+    action: AuditAction,
+    id: &ProfileId,
+    version: u64,
+) -> AuditEvent {
     AuditEvent {
         seq: 0,
         at: OffsetDateTime::now_utc(),
@@ -33,11 +39,22 @@ fn event(tenant: &TenantId, who: &str, action: AuditAction, id: &ProfileId, vers
 /// One task's writes: every fourth a create (names collide across tasks:
 /// some are refused), the others updates of four shared profiles from the
 /// version just read (concurrent: some conflict).
-async fn writer(repo: Arc<dyn ProfileRepository>, tenant: TenantId, prefix: String, shared: Vec<ProfileId>, task: usize, acked: Acked) {
+async fn writer(
+    repo: Arc<dyn ProfileRepository>,
+    tenant: TenantId,
+    prefix: String,
+    shared: Vec<ProfileId>,
+    task: usize,
+    acked: Acked,
+) {
     let who = format!("task-{task}");
     for i in 0..63 {
         if i % 4 == 0 {
-            let p = fixture_in(&tenant, &format!("{prefix}-{}", (task * 63 + i) % 150), "fake");
+            let p = fixture_in(
+                &tenant,
+                &format!("{prefix}-{}", (task * 63 + i) % 150),
+                "fake",
+            );
             let e = event(&tenant, &who, AuditAction::Create, &p.id, 1);
             match repo.create_audited(&p, &e).await {
                 Ok(()) => acked.lock().unwrap().push((AuditAction::Create, p.id, 1)),
@@ -52,7 +69,12 @@ async fn writer(repo: Arc<dyn ProfileRepository>, tenant: TenantId, prefix: Stri
             next.description = Some(format!("{who} write {i}"));
             let e = event(&tenant, &who, AuditAction::Update, id, next.version);
             match repo.update_audited(&next, current.version, &e).await {
-                Ok(()) => acked.lock().unwrap().push((AuditAction::Update, id.clone(), next.version)),
+                Ok(()) => {
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push((AuditAction::Update, id.clone(), next.version))
+                }
                 Err(Error::VersionConflict { .. }) => {}
                 Err(e) => panic!("update: {e:?}"),
             }
@@ -75,13 +97,21 @@ pub async fn audit_one_event_per_acknowledged_write(repo: Arc<dyn ProfileReposit
         let p: Profile = fixture_in(&tenant, &format!("{prefix}-shared-{k}"), "fake");
         let e = event(&tenant, "setup", AuditAction::Create, &p.id, 1);
         repo.create_audited(&p, &e).await.expect("create shared");
-        acked.lock().unwrap().push((AuditAction::Create, p.id.clone(), 1));
+        acked
+            .lock()
+            .unwrap()
+            .push((AuditAction::Create, p.id.clone(), 1));
         shared.push(p.id);
     }
     let tasks: Vec<_> = (0..16)
         .map(|t| {
-            let (repo, tenant, prefix, shared, acked) =
-                (repo.clone(), tenant.clone(), prefix.clone(), shared.clone(), acked.clone());
+            let (repo, tenant, prefix, shared, acked) = (
+                repo.clone(),
+                tenant.clone(),
+                prefix.clone(),
+                shared.clone(),
+                acked.clone(),
+            );
             tokio::spawn(writer(repo, tenant, prefix, shared, t, acked))
         })
         .collect();
@@ -111,8 +141,16 @@ pub async fn audit_one_event_per_acknowledged_write(repo: Arc<dyn ProfileReposit
     let key = |x: &(AuditAction, ProfileId, u64)| (x.0.as_str(), x.1.to_string(), x.2);
     expected.sort_by_key(key);
     recorded.sort_by_key(key);
-    assert!(expected.len() > 100, "too few writes succeeded: {}", expected.len());
-    assert_eq!(recorded.len(), expected.len(), "events vs acknowledged writes");
+    assert!(
+        expected.len() > 100,
+        "too few writes succeeded: {}",
+        expected.len()
+    );
+    assert_eq!(
+        recorded.len(),
+        expected.len(),
+        "events vs acknowledged writes"
+    );
     assert_eq!(recorded, expected);
     // Filters: one profile's updates, in order.
     let one = AuditQuery {
@@ -126,7 +164,10 @@ pub async fn audit_one_event_per_acknowledged_write(repo: Arc<dyn ProfileReposit
     let mut sorted = versions.clone();
     sorted.sort_unstable();
     assert_eq!(versions, sorted, "one profile's updates out of order");
-    assert!(page.items.iter().all(|e| e.profile_id.as_ref() == Some(&shared[0])));
+    assert!(page
+        .items
+        .iter()
+        .all(|e| e.profile_id.as_ref() == Some(&shared[0])));
     // Another tenant sees none of it.
     let none = trail
         .events(&unique_tenant("audit-other"), &AuditQuery::default())

@@ -24,8 +24,8 @@ pub use writes::{create_races_rename, duplicate_id_is_refused, same_version_writ
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use patchbay_core::{TenantId, 
-    Dependent, Error, ListQuery, Profile, ProfileId, ProfileRepository, SealedSecrets,
+use patchbay_core::{
+    Dependent, Error, ListQuery, Profile, ProfileId, ProfileRepository, SealedSecrets, TenantId,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -97,12 +97,19 @@ pub async fn minimal_profile_round_trips(repo: &dyn ProfileRepository) {
 /// Missing ids and names are `NotFound`.
 pub async fn missing_is_not_found(repo: &dyn ProfileRepository) {
     let id = ProfileId::generate();
-    assert!(matches!(repo.get(&TenantId::default(), &id).await, Err(Error::NotFound(_))));
     assert!(matches!(
-        repo.get_by_name(&TenantId::default(), &unique("nobody")).await,
+        repo.get(&TenantId::default(), &id).await,
         Err(Error::NotFound(_))
     ));
-    assert!(matches!(repo.delete(&TenantId::default(), &id).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.get_by_name(&TenantId::default(), &unique("nobody"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.delete(&TenantId::default(), &id).await,
+        Err(Error::NotFound(_))
+    ));
     let p = fixture("x", "fake");
     assert!(matches!(
         repo.update(&Profile { id, ..p }, 1).await,
@@ -120,7 +127,10 @@ pub async fn duplicate_names_in_any_case(repo: &dyn ProfileRepository) {
             matches!(repo.create(&p).await, Err(Error::AlreadyExists { .. })),
             "{variant}"
         );
-        assert!(matches!(repo.get(&TenantId::default(), &p.id).await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            repo.get(&TenantId::default(), &p.id).await,
+            Err(Error::NotFound(_))
+        ));
     }
 }
 
@@ -166,21 +176,27 @@ pub async fn list_filters(repo: &dyn ProfileRepository) {
             .expect("create");
     }
     let page = repo
-        .list(&TenantId::default(), &ListQuery {
-            connector: Some("kafka".into()),
-            name_prefix: Some(prefix.to_uppercase()),
-            ..ListQuery::default()
-        })
+        .list(
+            &TenantId::default(),
+            &ListQuery {
+                connector: Some("kafka".into()),
+                name_prefix: Some(prefix.to_uppercase()),
+                ..ListQuery::default()
+            },
+        )
         .await
         .expect("list");
     let names: Vec<_> = page.items.iter().map(|p| p.name.clone()).collect();
     assert_eq!(names, [format!("{prefix}-0"), format!("{prefix}-2")]);
     assert_eq!(page.next_cursor, None);
     let none = repo
-        .list(&TenantId::default(), &ListQuery {
-            name_prefix: Some(unique("zzz-none")),
-            ..ListQuery::default()
-        })
+        .list(
+            &TenantId::default(),
+            &ListQuery {
+                name_prefix: Some(unique("zzz-none")),
+                ..ListQuery::default()
+            },
+        )
         .await
         .expect("list");
     assert!(none.items.is_empty() && none.next_cursor.is_none());
@@ -192,7 +208,10 @@ pub async fn list_rejects_bad_cursor(repo: &dyn ProfileRepository) {
         after: Some("not a cursor!".into()),
         ..ListQuery::default()
     };
-    assert!(matches!(repo.list(&TenantId::default(), &q).await, Err(Error::Validation(_))));
+    assert!(matches!(
+        repo.list(&TenantId::default(), &q).await,
+        Err(Error::Validation(_))
+    ));
 }
 
 /// Updates need the stored version; a stale one changes nothing.
@@ -204,7 +223,10 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
     next.config.insert("port".into(), json!(6543));
     next.version = 2;
     repo.update(&next, 1).await.expect("update");
-    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get"), next);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
+        next
+    );
     let mut stale = next.clone();
     stale.description = Some("lost update".into());
     stale.version = 2;
@@ -216,7 +238,10 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
         }) => {}
         other => panic!("expected VersionConflict, got {other:?}"),
     }
-    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get"), next);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
+        next
+    );
 }
 
 /// Renames keep uniqueness and free the old name.
@@ -276,15 +301,25 @@ pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
     repo.update(&p, 1).await.expect("update");
     moved("update", repo.revision());
     let d = Dependent::new("connection_table", "rev-t1");
-    repo.attach(&TenantId::default(), &p.id, &d).await.expect("attach");
+    repo.attach(&TenantId::default(), &p.id, &d)
+        .await
+        .expect("attach");
     moved("attach", repo.revision());
-    assert!(repo.detach(&TenantId::default(), &p.id, &d).await.expect("detach"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &d)
+        .await
+        .expect("detach"));
     moved("detach", repo.revision());
-    repo.delete(&TenantId::default(), &p.id).await.expect("delete");
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
     moved("delete", repo.revision());
     let before = repo.revision();
     let _ = repo.get(&TenantId::default(), &p.id).await;
-    let _ = repo.list(&TenantId::default(), &ListQuery::default()).await.expect("list");
+    let _ = repo
+        .list(&TenantId::default(), &ListQuery::default())
+        .await
+        .expect("list");
     assert_eq!(repo.revision(), before, "reads moved the revision");
 }
 
@@ -292,9 +327,17 @@ pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
 pub async fn delete_removes(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("del"), "fake");
     repo.create(&p).await.expect("create");
-    repo.delete(&TenantId::default(), &p.id).await.expect("delete");
-    assert!(matches!(repo.get(&TenantId::default(), &p.id).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.delete(&TenantId::default(), &p.id).await, Err(Error::NotFound(_))));
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        repo.get(&TenantId::default(), &p.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.delete(&TenantId::default(), &p.id).await,
+        Err(Error::NotFound(_))
+    ));
     repo.create(&fixture(&p.name, "fake"))
         .await
         .expect("name reusable");
@@ -311,10 +354,14 @@ pub async fn dependents_block_delete(repo: &dyn ProfileRepository) {
     );
     let pipe = Dependent::new("pipeline", "p1");
     for d in [&t2, &t1, &pipe, &t1] {
-        repo.attach(&TenantId::default(), &p.id, d).await.expect("attach");
+        repo.attach(&TenantId::default(), &p.id, d)
+            .await
+            .expect("attach");
     }
     assert_eq!(
-        repo.dependents(&TenantId::default(), &p.id).await.expect("deps"),
+        repo.dependents(&TenantId::default(), &p.id)
+            .await
+            .expect("deps"),
         [t1.clone(), t2.clone(), pipe.clone()]
     );
     match repo.delete(&TenantId::default(), &p.id).await {
@@ -327,11 +374,25 @@ pub async fn dependents_block_delete(repo: &dyn ProfileRepository) {
         repo.get(&TenantId::default(), &p.id).await.is_ok(),
         "an in-use profile was deleted"
     );
-    assert!(repo.detach(&TenantId::default(), &p.id, &t1).await.expect("detach"));
-    assert!(!repo.detach(&TenantId::default(), &p.id, &t1).await.expect("detach twice"));
-    assert!(repo.detach(&TenantId::default(), &p.id, &t2).await.expect("detach"));
-    assert!(repo.detach(&TenantId::default(), &p.id, &pipe).await.expect("detach"));
-    repo.delete(&TenantId::default(), &p.id).await.expect("delete once free");
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &t1)
+        .await
+        .expect("detach"));
+    assert!(!repo
+        .detach(&TenantId::default(), &p.id, &t1)
+        .await
+        .expect("detach twice"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &t2)
+        .await
+        .expect("detach"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &pipe)
+        .await
+        .expect("detach"));
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete once free");
     let missing = ProfileId::generate();
     assert!(matches!(
         repo.attach(&TenantId::default(), &missing, &t1).await,
@@ -389,7 +450,13 @@ pub async fn concurrent_updates_one_wins(repo: Arc<dyn ProfileRepository>) {
         }
     }
     assert_eq!(wins, 1);
-    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get").version, 2);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id)
+            .await
+            .expect("get")
+            .version,
+        2
+    );
 }
 
 /// `rounds` rounds of delete racing attach: never both succeed, and a
@@ -420,7 +487,9 @@ pub async fn delete_races_attach(repo: Arc<dyn ProfileRepository>, rounds: usize
             (Err(Error::InUse { dependents, .. }), Ok(())) => {
                 assert_eq!(dependents, std::slice::from_ref(&dep));
                 assert_eq!(
-                    repo.dependents(&TenantId::default(), &p.id).await.expect("deps"),
+                    repo.dependents(&TenantId::default(), &p.id)
+                        .await
+                        .expect("deps"),
                     std::slice::from_ref(&dep)
                 );
             }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patchbay_core::{TenantId, Error, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository};
+use patchbay_core::{Error, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository, TenantId};
 
 use crate::repository::{fixture, unique};
 
@@ -61,7 +61,9 @@ pub async fn watch_reports_writes(repo: &dyn ProfileRepository) {
     next.description = Some("resealed".into());
     repo.update(&next, 2).await.expect("same-version update");
     assert!(repo.create(&p).await.is_err(), "duplicate create");
-    repo.delete(&TenantId::default(), &p.id).await.expect("delete");
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
     let id = p.id.clone();
     for expected in [
         ProfileEvent::Created {

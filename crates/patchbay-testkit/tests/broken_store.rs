@@ -74,7 +74,11 @@ impl Broken {
     }
 
     fn exists(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
-        match self.rows().iter().any(|p| p.id == *id && self.mine(p, tenant)) {
+        match self
+            .rows()
+            .iter()
+            .any(|p| p.id == *id && self.mine(p, tenant))
+        {
             true => Ok(()),
             false => Err(not_found(id)),
         }
@@ -200,10 +204,7 @@ impl ProfileRepository for Broken {
         };
         let next_cursor = more.then(|| match self.flaws.offset_pages {
             true => encode_cursor(&cursor_tenant, &(start + items.len()).to_string()),
-            false => encode_cursor(
-                &cursor_tenant,
-                &name_key(&items.last().expect("more").name),
-            ),
+            false => encode_cursor(&cursor_tenant, &name_key(&items.last().expect("more").name)),
         });
         Ok(Page { items, next_cursor })
     }

@@ -47,7 +47,8 @@ impl ProfileService {
             errors.push(FieldError::new("/label", "at most 16 label filters"));
         }
         for (key, value) in &query.labels {
-            let bad = crate::labels::check_key(key).and_then(|()| crate::labels::check_value(key, value));
+            let bad =
+                crate::labels::check_key(key).and_then(|()| crate::labels::check_value(key, value));
             if let Err(e) = bad {
                 errors.push(FieldError::new("/label", e.message));
             }
@@ -135,7 +136,8 @@ impl ProfileService {
     pub async fn update(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
         let result = self.update_inner(id, update).await;
         if let Err(e) = &result {
-            self.audit_failure(AuditAction::Update, Some(id), None, e).await;
+            self.audit_failure(AuditAction::Update, Some(id), None, e)
+                .await;
         }
         result
     }
@@ -209,7 +211,8 @@ impl ProfileService {
     pub async fn delete(&self, id: &ProfileId) -> Result<()> {
         let result = self.delete_inner(id).await;
         if let Err(e) = &result {
-            self.audit_failure(AuditAction::Delete, Some(id), None, e).await;
+            self.audit_failure(AuditAction::Delete, Some(id), None, e)
+                .await;
         }
         result
     }
@@ -243,7 +246,8 @@ impl ProfileService {
             Err(e) => Err(e),
         };
         if let Err(e) = &result {
-            self.audit_failure(AuditAction::Attach, Some(id), None, e).await;
+            self.audit_failure(AuditAction::Attach, Some(id), None, e)
+                .await;
         }
         result
     }
@@ -264,7 +268,8 @@ impl ProfileService {
             Err(e) => Err(e),
         };
         if let Err(e) = &result {
-            self.audit_failure(AuditAction::Detach, Some(id), None, e).await;
+            self.audit_failure(AuditAction::Detach, Some(id), None, e)
+                .await;
         }
         result
     }

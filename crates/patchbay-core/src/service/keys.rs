@@ -192,9 +192,12 @@ impl ProfileService {
             next.version = profile.version + 1;
             next.updated_at = now();
             // The reseal is the host's, in the profile's own tenant.
-            let event = self
-                .tenant(profile.tenant.clone())
-                .audit_event(AuditAction::Reseal, Some(&profile.id), Some(next.version), None);
+            let event = self.tenant(profile.tenant.clone()).audit_event(
+                AuditAction::Reseal,
+                Some(&profile.id),
+                Some(next.version),
+                None,
+            );
             match self
                 .inner
                 .repo

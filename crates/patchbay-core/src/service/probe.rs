@@ -69,7 +69,8 @@ impl ProfileService {
         let profile = match self.inner.repo.get(&self.tenant, id).await {
             Ok(p) => p,
             Err(e) => {
-                self.audit_failure(AuditAction::Test, Some(id), None, &e).await;
+                self.audit_failure(AuditAction::Test, Some(id), None, &e)
+                    .await;
                 return Err(e);
             }
         };
@@ -115,7 +116,8 @@ impl ProfileService {
         let profile = match self.inner.repo.get(&self.tenant, id).await {
             Ok(p) => p,
             Err(e) => {
-                self.audit_failure(AuditAction::Autocomplete, Some(id), None, &e).await;
+                self.audit_failure(AuditAction::Autocomplete, Some(id), None, &e)
+                    .await;
                 return Err(e);
             }
         };

@@ -45,7 +45,11 @@ pub(crate) async fn list(
     let revision = service.revision();
     // tenant + `?` + the query: never a tenant + `/` + profile id, the key
     // of a single profile (tenant ids hold neither `?` nor `/`).
-    let key = format!("{}?{}", service.tenant_id(), raw.as_deref().unwrap_or_default());
+    let key = format!(
+        "{}?{}",
+        service.tenant_id(),
+        raw.as_deref().unwrap_or_default()
+    );
     if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }

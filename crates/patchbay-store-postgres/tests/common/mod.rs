@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use patchbay_core::{
     async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository,
-    Result, TenantId
+    Result, TenantId,
 };
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use sqlx::Connection;
@@ -154,16 +154,38 @@ impl ProfileRepository for TestStore {
     async fn create_audited(&self, p: &Profile, e: &patchbay_core::AuditEvent) -> Result<()> {
         self.store.create_audited(p, e).await
     }
-    async fn update_audited(&self, p: &Profile, v: u64, e: &patchbay_core::AuditEvent) -> Result<()> {
+    async fn update_audited(
+        &self,
+        p: &Profile,
+        v: u64,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
         self.store.update_audited(p, v, e).await
     }
-    async fn delete_audited(&self, t: &TenantId, id: &ProfileId, e: &patchbay_core::AuditEvent) -> Result<()> {
+    async fn delete_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
         self.store.delete_audited(t, id, e).await
     }
-    async fn attach_audited(&self, t: &TenantId, id: &ProfileId, d: &Dependent, e: &patchbay_core::AuditEvent) -> Result<()> {
+    async fn attach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
         self.store.attach_audited(t, id, d, e).await
     }
-    async fn detach_audited(&self, t: &TenantId, id: &ProfileId, d: &Dependent, e: &patchbay_core::AuditEvent) -> Result<bool> {
+    async fn detach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<bool> {
         self.store.detach_audited(t, id, d, e).await
     }
     async fn watch(&self, tenant: &TenantId) -> Result<patchbay_core::ProfileEvents> {

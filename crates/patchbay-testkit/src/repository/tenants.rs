@@ -103,9 +103,14 @@ pub async fn lists_and_cursors_stay_in_their_tenant(repo: &dyn ProfileRepository
     let mut seen = Vec::new();
     loop {
         let page = repo.list(&a, &query).await.expect("list a");
-        assert!(page.items.iter().all(|p| p.tenant == a), "b's profile in a's list");
+        assert!(
+            page.items.iter().all(|p| p.tenant == a),
+            "b's profile in a's list"
+        );
         seen.extend(page.items.iter().map(|p| p.name.clone()));
-        let Some(cursor) = page.next_cursor else { break };
+        let Some(cursor) = page.next_cursor else {
+            break;
+        };
         let foreign = ListQuery {
             after: Some(cursor.clone()),
             ..query.clone()

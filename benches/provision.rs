@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
                         connector: "postgres".into(),
                         description: None,
                         config: config(i),
+                        labels: Default::default(),
                     })
                     .collect();
                 let start = Instant::now();

@@ -21,6 +21,7 @@ fn new_profile(i: usize) -> NewProfile {
         connector: "fake".into(),
         description: Some("benchmark profile".into()),
         config: json!({ "host": "db.internal", "port": 5432, "password": "hunter2" }),
+        labels: Default::default(),
     }
 }
 
@@ -77,7 +78,8 @@ fn bench(c: &mut Criterion) {
             black_box(page)
         })
     });
-    let cursor = patchbay::repository::encode_cursor("profile-004999");
+    let cursor =
+        patchbay::repository::encode_cursor(&patchbay::TenantId::default(), "profile-004999");
     let query = ListQuery {
         after: Some(cursor),
         limit: 100,

@@ -7,6 +7,10 @@
 //! does not grow with the table. Postgres is skipped (with a message) when
 //! unreachable; set PATCHBAY_TEST_POSTGRES_URL to point elsewhere.
 //!
+//! And issue 14's ratios (`stores/tenancy.rs`): a create with its audit
+//! event ÷ without, and a label-filtered page ÷ an unfiltered one over
+//! 100,000 profiles in 100 tenants.
+//!
 //! Run: `cargo bench --bench stores -- --noplot`
 
 use std::future::Future;
@@ -21,6 +25,8 @@ use tokio::runtime::Runtime;
 mod postgres;
 #[path = "stores/sqlite.rs"]
 mod sqlite;
+#[path = "stores/tenancy.rs"]
+mod tenancy;
 
 pub(crate) const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 pub(crate) const CONFIG: &str = r#"{"host":"db.internal","port":5432,"nested":{"a":[1,2]}}"#;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use patchbay::memory::MemoryStore;
 use patchbay::testkit::fake::FakeConnector;
-use patchbay::{Keyring, NewProfile, ProfileService, ResolveRequest, Sealer};
+use patchbay::{Keyring, NewProfile, ProfileService, ResolveRequest, Sealer, TenantId};
 use serde_json::{json, Map, Value};
 
 const PROFILES: usize = 10_000;
@@ -52,6 +52,7 @@ fn resolve(c: &mut Criterion) {
                     connector: "fake".into(),
                     description: None,
                     config: config(),
+                    labels: Default::default(),
                 })
                 .await
                 .unwrap();
@@ -126,6 +127,7 @@ async fn feed_latency() {
             connector: "fake".into(),
             description: None,
             config: config(),
+            labels: Default::default(),
         })
         .await
         .unwrap();
@@ -147,7 +149,7 @@ async fn feed_latency() {
 
     // patchbay: a content update through the service on A, the event from
     // B's watch.
-    let mut events = b.watch().await.unwrap();
+    let mut events = b.watch(&TenantId::default()).await.unwrap();
     let mut samples = Vec::with_capacity(FEED_ROUNDS);
     for i in 0..FEED_ROUNDS {
         let start = Instant::now();

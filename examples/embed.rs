@@ -33,6 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "host": host, "port": port, "database": database,
                 "username": user, "password": password,
             }),
+            labels: Default::default(),
         })
         .await?;
     println!(

@@ -101,6 +101,7 @@ fn redis(name: &str, address: &str, password: &str) -> NewProfile {
         connector: "redis".into(),
         description: None,
         config: json!({ "addresses": [address], "password": password }),
+        labels: Default::default(),
     }
 }
 

@@ -33,6 +33,7 @@ fn profile(name: &str, description: &str, config: Value) -> NewProfile {
         connector: "fake".into(),
         description: Some(description.into()),
         config,
+        labels: Default::default(),
     }
 }
 

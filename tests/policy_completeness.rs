@@ -51,6 +51,7 @@ async fn check(connector: Arc<dyn Connector>, listeners: &[&CountingListener], c
         connector: kind.to_owned(),
         description: None,
         config,
+        labels: Default::default(),
     };
     let mut policies = vec![("deny all", deny_all())];
     for (i, l) in listeners.iter().enumerate() {

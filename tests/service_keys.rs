@@ -14,7 +14,7 @@ use patchbay::secrecy::ExposeSecret;
 use patchbay::testkit::fake::FakeConnector;
 use patchbay::{
     async_trait, Dependent, Error, Key, KeyCheck, Keyring, ListQuery, Page, Profile, ProfileId,
-    ProfileRepository, ProfileService, ProfileUpdate, Result, Sealer,
+    ProfileRepository, ProfileService, ProfileUpdate, Result, Sealer, TenantId,
 };
 use serde_json::json;
 
@@ -135,14 +135,17 @@ impl ProfileRepository for Interleaved {
     async fn create(&self, p: &Profile) -> Result<()> {
         self.inner.create(p).await
     }
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.inner.get(id).await
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        self.inner.tenants().await
     }
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
-        self.inner.get_by_name(name).await
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
+        self.inner.get(tenant, id).await
     }
-    async fn list(&self, q: &ListQuery) -> Result<Page<Profile>> {
-        self.inner.list(q).await
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
+        self.inner.get_by_name(tenant, name).await
+    }
+    async fn list(&self, tenant: &TenantId, q: &ListQuery) -> Result<Page<Profile>> {
+        self.inner.list(tenant, q).await
     }
     async fn update(&self, p: &Profile, v: u64) -> Result<()> {
         let hook = self.hook.lock().unwrap().take();
@@ -151,17 +154,17 @@ impl ProfileRepository for Interleaved {
         }
         self.inner.update(p, v).await
     }
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.inner.delete(id).await
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.inner.delete(tenant, id).await
     }
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        self.inner.attach(id, d).await
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.inner.attach(tenant, id, d).await
     }
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        self.inner.detach(id, d).await
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.inner.detach(tenant, id, d).await
     }
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        self.inner.dependents(id).await
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        self.inner.dependents(tenant, id).await
     }
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
         self.inner.key_checks().await
@@ -209,7 +212,7 @@ async fn reseal_loses_no_patch_that_lands_between_its_read_and_write() {
     assert_eq!(report.resealed, 1);
     assert!(report.skipped.is_empty());
 
-    let stored = inner.get(&p.id).await.unwrap();
+    let stored = inner.get(&TenantId::default(), &p.id).await.unwrap();
     assert_eq!(stored.version, 3, "create, patch, then the reseal on top");
     assert_eq!(stored.description.as_deref(), Some("patched"));
     assert!(stored.secrets.0["password"].starts_with(&format!("pbs1.{}.", new.id())));
@@ -259,7 +262,7 @@ async fn reseal_and_concurrent_patches_keep_every_patch() {
     assert_eq!(report.resealed, ids.len());
     let only_new = ring(&new, &[]);
     for (i, id) in ids.iter().enumerate() {
-        let p = repo.get(id).await.unwrap();
+        let p = repo.get(&TenantId::default(), id).await.unwrap();
         assert_eq!(p.description, Some(format!("patched {id}")), "patch lost");
         assert_eq!(p.version, 3, "one patch and one reseal");
         assert_eq!(password(&only_new, &p), format!("pw-{i}"));
@@ -306,7 +309,11 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     assert_eq!(report.skipped[0].id, orphan.id);
     assert_eq!(report.skipped[0].fields, ["/config/password"]);
     assert!(!format!("{report:?}").contains("ORPHAN-SECRET"));
-    assert_eq!(repo.get(&orphan.id).await.unwrap(), orphan, "left alone");
+    assert_eq!(
+        repo.get(&TenantId::default(), &orphan.id).await.unwrap(),
+        orphan,
+        "left alone"
+    );
     assert_eq!(svc.reseal().await.unwrap().resealed, 0, "idempotent");
 
     // `a` seals nothing now: it retires, and the new key alone opens the store.
@@ -339,7 +346,10 @@ async fn unopenable_profiles_are_skipped_reported_and_block_retirement() {
     assert_eq!(err.code(), "SECRET_UNAVAILABLE");
     assert!(err.to_string().contains("replace"), "{err}");
     assert_eq!(
-        repo.get(&orphan.id).await.unwrap().version,
+        repo.get(&TenantId::default(), &orphan.id)
+            .await
+            .unwrap()
+            .version,
         2,
         "nothing stored"
     );

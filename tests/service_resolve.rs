@@ -13,7 +13,7 @@ use patchbay::secret::ResolveError;
 use patchbay::testkit::fake::{FakeConfig, FakeConnector};
 use patchbay::{
     async_trait, ConnectorConfig, Error, Keyring, OverrideKind, ProfileRepository, ProfileService,
-    ProfileUpdate, ResolveRequest, SecretRef, SecretResolver,
+    ProfileUpdate, ResolveRequest, SecretRef, SecretResolver, TenantId,
 };
 use serde_json::json;
 
@@ -424,43 +424,54 @@ async fn watch_on_the_service_follows_the_store() {
         async fn create(&self, p: &patchbay::Profile) -> patchbay::Result<()> {
             self.0.create(p).await
         }
-        async fn get(&self, id: &patchbay::ProfileId) -> patchbay::Result<patchbay::Profile> {
-            self.0.get(id).await
+        async fn tenants(&self) -> patchbay::Result<Vec<TenantId>> {
+            self.0.tenants().await
         }
-        async fn get_by_name(&self, n: &str) -> patchbay::Result<patchbay::Profile> {
-            self.0.get_by_name(n).await
+        async fn get(
+            &self,
+            t: &TenantId,
+            id: &patchbay::ProfileId,
+        ) -> patchbay::Result<patchbay::Profile> {
+            self.0.get(t, id).await
+        }
+        async fn get_by_name(&self, t: &TenantId, n: &str) -> patchbay::Result<patchbay::Profile> {
+            self.0.get_by_name(t, n).await
         }
         async fn list(
             &self,
+            t: &TenantId,
             q: &patchbay::ListQuery,
         ) -> patchbay::Result<patchbay::Page<patchbay::Profile>> {
-            self.0.list(q).await
+            self.0.list(t, q).await
         }
         async fn update(&self, p: &patchbay::Profile, v: u64) -> patchbay::Result<()> {
             self.0.update(p, v).await
         }
-        async fn delete(&self, id: &patchbay::ProfileId) -> patchbay::Result<()> {
-            self.0.delete(id).await
+        async fn delete(&self, t: &TenantId, id: &patchbay::ProfileId) -> patchbay::Result<()> {
+            self.0.delete(t, id).await
         }
         async fn attach(
             &self,
+            t: &TenantId,
             id: &patchbay::ProfileId,
             d: &patchbay::Dependent,
         ) -> patchbay::Result<()> {
-            self.0.attach(id, d).await
+            self.0.attach(t, id, d).await
         }
         async fn detach(
             &self,
+            t: &TenantId,
             id: &patchbay::ProfileId,
             d: &patchbay::Dependent,
         ) -> patchbay::Result<bool> {
-            self.0.detach(id, d).await
+            self.0.detach(t, id, d).await
         }
         async fn dependents(
             &self,
+            t: &TenantId,
             id: &patchbay::ProfileId,
         ) -> patchbay::Result<Vec<patchbay::Dependent>> {
-            self.0.dependents(id).await
+            self.0.dependents(t, id).await
         }
     }
     let bare = ProfileService::builder(Arc::new(NoFeed(Default::default())))

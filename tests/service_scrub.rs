@@ -222,6 +222,7 @@ async fn no_branch_leaks_through_the_service() {
             connector: "leaky".into(),
             description: None,
             config: json!({"branch": branch, "password": SECRET}),
+            labels: Default::default(),
         };
         let saved = svc.create(new.clone()).await.unwrap();
         let query = AutocompleteQuery::new("things");

@@ -22,6 +22,7 @@ async fn reports_every_problem_at_once() {
         connector: "fake".into(),
         description: Some("x".repeat(2000)),
         config: json!({ "host": 5, "port": "eighty", "colour": "blue", "password": 42 }),
+        labels: Default::default(),
     };
     let errors = fields(svc.create(bad).await.unwrap_err());
     let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();

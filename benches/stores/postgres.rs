@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use patchbay_core::repository::encode_cursor;
-use patchbay_core::{ListQuery, ProfileRepository};
+use patchbay_core::{ListQuery, ProfileRepository, TenantId};
 use patchbay_store_postgres::PostgresStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
@@ -51,6 +51,36 @@ async fn seeded(url: &str, n: usize) -> Option<PostgresStore> {
         .expect("analyze");
     Some(store)
 }
+/// 100,000 profiles in 100 tenants, every other one labelled `env=prod`.
+async fn seeded_tenants(url: &str) -> Option<PostgresStore> {
+    use crate::tenancy::{PER_TENANT, TENANTS};
+    let schema = "pbbench_tenants";
+    let pool = sqlx::PgPool::connect(url).await.ok()?;
+    sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .ok()?;
+    pool.close().await;
+    let store = PostgresStore::connect(url, schema).await.expect("connect");
+    let sql = format!(
+        "INSERT INTO {schema}.profiles (id, tenant, name, name_key, connector, description, config, labels, secrets, created_at, updated_at, version) \
+         SELECT 'prof_' || lpad(to_hex(i), 32, '0'), 't' || lpad((i % {TENANTS})::text, 2, '0'), \
+         'bench-' || lpad(i::text, 6, '0'), 'bench-' || lpad(i::text, 6, '0'), 'fake', NULL, '{CONFIG}'::jsonb, \
+         CASE WHEN (i / {TENANTS}) % 2 = 0 THEN '{{\"env\":\"prod\"}}'::jsonb ELSE '{{\"env\":\"dev\"}}'::jsonb END, \
+         '{SECRETS}'::jsonb, now(), now(), 1 FROM generate_series(0, $1 - 1) AS i"
+    );
+    sqlx::query(&sql)
+        .bind((TENANTS * PER_TENANT) as i64)
+        .execute(store.pool())
+        .await
+        .expect("seed postgres tenants");
+    sqlx::raw_sql(&format!("VACUUM ANALYZE {schema}.profiles"))
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+    Some(store)
+}
+
 async fn store_create(store: &PostgresStore) {
     store
         .create(&fixture(&unique("c"), "fake"))
@@ -83,7 +113,7 @@ async fn bare_create(store: &PostgresStore) {
 
 async fn store_get(store: &PostgresStore, i: u64) {
     store
-        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .get(&TenantId::default(), &seeded_id(pseudo_random(i, 10_000)))
         .await
         .expect("get");
 }
@@ -104,11 +134,19 @@ async fn bare_get(store: &PostgresStore, i: u64) {
 
 async fn store_list(store: &PostgresStore, n: usize) {
     let query = ListQuery {
-        after: Some(encode_cursor(&middle_cursor(n))),
+        after: Some(encode_cursor(&TenantId::default(), &middle_cursor(n))),
         limit: 100,
         ..ListQuery::default()
     };
-    assert_eq!(store.list(&query).await.expect("list").items.len(), 100);
+    assert_eq!(
+        store
+            .list(&TenantId::default(), &query)
+            .await
+            .expect("list")
+            .items
+            .len(),
+        100
+    );
 }
 
 async fn bare_list(store: &PostgresStore, n: usize) {
@@ -157,6 +195,10 @@ pub(crate) fn bench(c: &mut Criterion) {
         }
     }
     let store = &stores[1];
+    crate::tenancy::audit_cost(&rt, "postgres", store);
+    if let Some(labelled) = rt.block_on(seeded_tenants(&url)) {
+        crate::tenancy::label_filter_cost(&rt, "postgres", &labelled);
+    }
 
     let mut g = c.benchmark_group("postgres/create");
     g.bench_function("store", |b| b.to_async(&rt).iter(|| store_create(store)));

@@ -2,7 +2,7 @@
 
 use criterion::{BenchmarkId, Criterion};
 use patchbay_core::repository::encode_cursor;
-use patchbay_core::{ListQuery, ProfileRepository};
+use patchbay_core::{ListQuery, ProfileRepository, TenantId};
 use patchbay_store_sqlite::SqliteStore;
 use patchbay_testkit::repository::{fixture, unique};
 use sqlx::Row;
@@ -66,7 +66,7 @@ async fn bare_create(pool: &SqlitePool) {
 
 async fn store_get(store: &SqliteStore, i: u64) {
     store
-        .get(&seeded_id(pseudo_random(i, 10_000)))
+        .get(&TenantId::default(), &seeded_id(pseudo_random(i, 10_000)))
         .await
         .expect("get");
 }
@@ -84,11 +84,19 @@ async fn bare_get(pool: &SqlitePool, i: u64) {
 
 async fn store_list(store: &SqliteStore, n: usize) {
     let query = ListQuery {
-        after: Some(encode_cursor(&middle_cursor(n))),
+        after: Some(encode_cursor(&TenantId::default(), &middle_cursor(n))),
         limit: 100,
         ..ListQuery::default()
     };
-    assert_eq!(store.list(&query).await.expect("list").items.len(), 100);
+    assert_eq!(
+        store
+            .list(&TenantId::default(), &query)
+            .await
+            .expect("list")
+            .items
+            .len(),
+        100
+    );
 }
 
 async fn bare_list(pool: &SqlitePool, n: usize) {
@@ -191,7 +199,36 @@ pub(crate) fn bench(c: &mut Criterion) {
         |_| store_list(large, 100_000),
         |_| store_list(small, 1_000),
     );
+    crate::tenancy::audit_cost(&rt, "sqlite", store);
+    let labelled = rt.block_on(seeded_tenants(dir.path()));
+    crate::tenancy::label_filter_cost(&rt, "sqlite", &labelled);
+    rt.block_on(labelled.close());
     for s in &stores {
         rt.block_on(s.close());
     }
+}
+
+/// 100,000 profiles in 100 tenants, every other one labelled `env=prod`
+/// (the rest `env=dev`), through the store's own triggers.
+async fn seeded_tenants(dir: &std::path::Path) -> SqliteStore {
+    use crate::tenancy::{PER_TENANT, TENANTS};
+    let url = format!("sqlite://{}", dir.join("bench-tenants.db").display());
+    let store = SqliteStore::open(&url).await.expect("open sqlite");
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1) \
+         INSERT INTO profiles (id, tenant, name, name_key, connector, description, config, labels, secrets, created_at, updated_at, version) \
+         SELECT printf('prof_%032x', i), printf('t%02d', i % {TENANTS}), printf('bench-%06d', i), printf('bench-%06d', i), 'fake', NULL, \
+         '{CONFIG}', CASE WHEN (i / {TENANTS}) % 2 = 0 THEN '{{\"env\":\"prod\"}}' ELSE '{{\"env\":\"dev\"}}' END, \
+         '{SECRETS}', 1764000000000000, 1764000000000000, 1 FROM n"
+    );
+    sqlx::query(&sql)
+        .bind((TENANTS * PER_TENANT) as i64)
+        .execute(store.pool())
+        .await
+        .expect("seed sqlite tenants");
+    sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+    store
 }

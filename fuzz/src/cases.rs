@@ -11,6 +11,7 @@ use patchbay::memory::MemoryStore;
 use patchbay::repository::{decode_cursor, encode_cursor};
 use patchbay::{
     Connector, Endpoint, Error, ListQuery, NewProfile, Profile, ProfileService, ProfileUpdate,
+    TenantId,
 };
 
 /// Codes an input may legitimately produce; anything else is a finding.
@@ -70,6 +71,7 @@ fn saved() -> &'static Profile {
             description: None,
             config: serde_json::json!({"host": "127.0.0.1", "port": 5432, "database": "test",
                 "username": "postgres", "password": "fuzz-secret"}),
+            labels: Default::default(),
         }))
         .expect("create")
     })
@@ -132,8 +134,12 @@ pub fn cursor(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(key) = decode_cursor(text) {
-        assert_eq!(decode_cursor(&encode_cursor(&key)).ok(), Some(key));
+    let tenant = TenantId::default();
+    if let Ok(key) = decode_cursor(&tenant, text) {
+        assert_eq!(
+            decode_cursor(&tenant, &encode_cursor(&tenant, &key)).ok(),
+            Some(key)
+        );
     }
     let (rt, service) = service();
     let query = ListQuery {
@@ -177,6 +183,7 @@ pub fn connector_check(data: &[u8]) {
         connector: connector.kind().into(),
         description: None,
         config,
+        labels: Default::default(),
     };
     if let Err(e) = rt.block_on(service.create(new)) {
         assert_input_error(&e);

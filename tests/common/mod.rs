@@ -36,6 +36,7 @@ pub fn new_profile(name: &str, config: Value) -> NewProfile {
         connector: "fake".to_owned(),
         description: Some("test profile".to_owned()),
         config,
+        labels: Default::default(),
     }
 }
 

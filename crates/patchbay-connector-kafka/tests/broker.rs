@@ -59,6 +59,7 @@ async fn test_through_the_service_with_a_hostname() {
         connector: "kafka".into(),
         description: None,
         config: json!({ "bootstrap_servers": format!("localhost:{port}"), "properties": { "client.id": "patchbay-test" } }),
+        labels: Default::default(),
     };
     let report = svc
         .test_config(&new, Some(Duration::from_secs(10)))

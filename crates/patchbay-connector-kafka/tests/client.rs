@@ -35,6 +35,7 @@ async fn produce_and_consume_with_clients_built_from_a_stored_profile() {
             connector: "kafka".into(),
             description: None,
             config: json!({ "bootstrap_servers": broker, "properties": { "client.id": "patchbay-host" } }),
+            labels: Default::default(),
         })
         .await
         .expect("create");

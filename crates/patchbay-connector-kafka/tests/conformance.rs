@@ -26,6 +26,7 @@ fn new_profile(config: Value) -> NewProfile {
         connector: "kafka".into(),
         description: None,
         config,
+        labels: Default::default(),
     }
 }
 

@@ -5,10 +5,12 @@
 //! are sibling crates.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod connector;
 pub mod error;
 pub mod input;
 pub mod key_check;
+pub mod labels;
 pub mod policy;
 pub mod profile;
 pub mod registry;
@@ -21,14 +23,17 @@ pub mod seal;
 pub mod secret;
 pub mod secret_access;
 mod service;
+pub mod tenant;
 pub mod uri;
 pub mod watch;
 
+pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink};
 pub use connector::{
     AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
 pub use key_check::{KeyCheck, KeyCheckStatus};
+pub use labels::Labels;
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
@@ -43,7 +48,9 @@ pub use secret_access::{EnvFileResolver, SecretAccess};
 pub use service::{
     ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
     DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
+    MANAGED_BY_LABEL, RESERVED_LABEL_PREFIX,
 };
+pub use tenant::{InvalidTenant, TenantId, MAX_TENANT_LEN};
 pub use uri::ConnectionUri;
 
 /// Re-exported so connectors and hosts use the same versions.

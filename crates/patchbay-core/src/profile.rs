@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::FieldError;
+use crate::labels::Labels;
 
 /// Longest accepted profile name, in bytes (names are ASCII).
 pub const MAX_NAME_LEN: usize = 128;
@@ -109,7 +110,11 @@ impl fmt::Debug for SealedSecrets {
 pub struct Profile {
     /// Unique id, `prof_…`.
     pub id: ProfileId,
-    /// Unique name (case-insensitively).
+    /// The tenant the profile belongs to. Not part of the public view (the
+    /// caller's own tenant is implied); stores persist it.
+    #[serde(skip)]
+    pub tenant: crate::tenant::TenantId,
+    /// Unique name within its tenant (case-insensitively).
     pub name: String,
     /// Connector kind, such as `kafka`.
     pub connector: String,
@@ -118,6 +123,9 @@ pub struct Profile {
     pub description: Option<String>,
     /// Non-secret configuration.
     pub config: Map<String, Value>,
+    /// Labels (`{"env": "prod"}`), for filtering lists.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// Secret fields, sealed. Stores persist them; responses carry only
     /// their names, as `secret_fields`.
     #[serde(
@@ -161,6 +169,9 @@ pub struct NewProfile {
     pub description: Option<String>,
     /// Connector configuration.
     pub config: Value,
+    /// Labels (`{"env": "prod"}`; see [`crate::labels`]).
+    #[serde(default)]
+    pub labels: Labels,
 }
 
 impl fmt::Debug for NewProfile {
@@ -170,6 +181,7 @@ impl fmt::Debug for NewProfile {
             .field("name", &self.name)
             .field("connector", &self.connector)
             .field("description", &self.description)
+            .field("labels", &self.labels)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +201,9 @@ pub struct ProfileUpdate {
     /// Merge patch for the config.
     #[serde(default)]
     pub config: Option<Value>,
+    /// Merge patch for the labels: a string sets a label, `null` removes it.
+    #[serde(default)]
+    pub labels: Option<Value>,
     /// The version the caller last read; a mismatch is a `VERSION_CONFLICT`.
     #[serde(default)]
     pub version: Option<u64>,
@@ -199,6 +214,7 @@ impl fmt::Debug for ProfileUpdate {
         f.debug_struct("ProfileUpdate")
             .field("name", &self.name)
             .field("description", &self.description)
+            .field("labels", &self.labels)
             .field("version", &self.version)
             .finish_non_exhaustive()
     }

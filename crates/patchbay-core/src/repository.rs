@@ -3,9 +3,11 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{AuditEvent, AuditSink};
 use crate::error::Result;
 use crate::key_check::KeyCheck;
 use crate::profile::{Profile, ProfileId};
+use crate::tenant::TenantId;
 
 fn no_key_checks() -> crate::Error {
     crate::Error::Unsupported("this store records no key check values".to_owned())
@@ -41,6 +43,8 @@ pub struct ListQuery {
     pub connector: Option<String>,
     /// Only names starting with this, compared case-insensitively.
     pub name_prefix: Option<String>,
+    /// Only profiles holding every one of these labels (`key`, `value`).
+    pub labels: Vec<(String, String)>,
     /// Start after this cursor (a previous page's `next_cursor`).
     pub after: Option<String>,
     /// Page size, 1..=[`MAX_PAGE_SIZE`].
@@ -52,6 +56,7 @@ impl Default for ListQuery {
         Self {
             connector: None,
             name_prefix: None,
+            labels: Vec::new(),
             after: None,
             limit: 100,
         }
@@ -76,9 +81,17 @@ pub struct Page<T> {
 /// Every store keeps these, atomically with respect to concurrent calls from
 /// any number of tasks (and, for shared databases, processes):
 ///
-/// * **Names are unique case-insensitively**: of two concurrent creates (or a
-///   create and a rename) to names equal ignoring ASCII case, at most one wins;
-///   the other gets [`Error::AlreadyExists`](crate::Error::AlreadyExists).
+/// * **Everything is per tenant**: every profile belongs to one
+///   [`TenantId`] (`Profile::tenant`); each method works within the tenant it
+///   is given (or the profile's own, for `create` and `update`). A profile of
+///   another tenant is `NotFound` (never an error that reveals it exists);
+///   lists, cursors, dependents and the change feed never cross tenants.
+///   Key checks are store-wide.
+/// * **Names are unique case-insensitively per tenant**: of two concurrent
+///   creates (or a create and a rename) in one tenant to names equal ignoring
+///   ASCII case, at most one wins; the other gets
+///   [`Error::AlreadyExists`](crate::Error::AlreadyExists). Two tenants may
+///   hold the same name.
 /// * **Versions are checked atomically**: [`update`](Self::update) writes only if
 ///   the stored version equals `expected_version` at the moment of the write,
 ///   otherwise it fails with `VersionConflict` and changes nothing.
@@ -87,7 +100,8 @@ pub struct Page<T> {
 ///   never attached to a deleted profile (`NotFound`). No interleaving of
 ///   `delete` and `attach` leaves a dependent pointing at a missing profile.
 /// * **Pagination is keyset**: `list` orders by lowercase name; the cursor is
-///   opaque and a page's cost does not grow with the offset.
+///   opaque, bound to its tenant (another tenant's is a `Validation` error on
+///   `/cursor`), and a page's cost does not grow with the offset.
 ///
 /// Profiles are stored exactly as given: the service has already validated
 /// them and sealed their secrets. Stores never see plain secrets.
@@ -98,26 +112,29 @@ pub struct Page<T> {
 /// the backend fails (with the backend error as the source).
 #[async_trait]
 pub trait ProfileRepository: Send + Sync + 'static {
-    /// Stores a new profile.
+    /// Stores a new profile in its tenant (`profile.tenant`).
     ///
     /// # Errors
-    /// `AlreadyExists` if the name (case-insensitively) or id is taken.
+    /// `AlreadyExists` if the name (case-insensitively, within the tenant) or
+    /// the id (in any tenant) is taken.
     async fn create(&self, profile: &Profile) -> Result<()>;
 
     /// The profile with this id.
-    async fn get(&self, id: &ProfileId) -> Result<Profile>;
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile>;
 
     /// The profile with this name, compared case-insensitively.
-    async fn get_by_name(&self, name: &str) -> Result<Profile>;
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile>;
 
     /// A page of profiles ordered by lowercase name.
     ///
     /// # Errors
     /// `Validation` for a malformed cursor.
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>>;
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>>;
 
-    /// Replaces the stored profile with `profile` (same id) if the stored
-    /// version is `expected_version`. The caller sets `profile.version`.
+    /// Replaces the stored profile with `profile` (same id, same tenant) if
+    /// the stored version is `expected_version`. The caller sets
+    /// `profile.version`; a profile stored under another tenant is `NotFound`
+    /// and unchanged.
     ///
     /// # Errors
     /// `VersionConflict` when the stored version differs; `AlreadyExists` when
@@ -128,16 +145,25 @@ pub trait ProfileRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `InUse` (listing every dependent) while it has dependents.
-    async fn delete(&self, id: &ProfileId) -> Result<()>;
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()>;
 
     /// Records that `dependent` uses the profile. Attaching twice is a no-op.
-    async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()>;
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, dependent: &Dependent) -> Result<()>;
 
     /// Removes a dependent. Returns whether it was attached.
-    async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool>;
+    async fn detach(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+    ) -> Result<bool>;
 
     /// Everything that depends on the profile, sorted by kind then id.
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>>;
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>>;
+
+    /// Every tenant holding at least one profile, sorted: for store-wide
+    /// administration (key rotation), never for a tenant's caller.
+    async fn tenants(&self) -> Result<Vec<TenantId>>;
 
     /// The [key check values](KeyCheck) recorded for the keys that sealed
     /// this store's secrets, sorted by key id. The service compares them with
@@ -185,8 +211,86 @@ pub trait ProfileRepository: Send + Sync + 'static {
         None
     }
 
-    /// A change feed: every create, content update (version moved) and
-    /// delete from now on, as [`ProfileEvent`](crate::ProfileEvent)s, in
+    /// The store's own audit trail, when it keeps one (`None`, the default:
+    /// no events are kept). A store that returns one writes each
+    /// `*_audited` write's event in the same transaction as the write.
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        None
+    }
+
+    /// [`create`](Self::create), recording `event` (a success) with it.
+    /// The default writes, then records: a store keeping a trail overrides
+    /// it to do both atomically.
+    ///
+    /// # Errors
+    /// As `create`; `Storage` when the event cannot be recorded.
+    async fn create_audited(&self, profile: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create(profile).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`update`](Self::update) with its event (see
+    /// [`create_audited`](Self::create_audited)).
+    ///
+    /// # Errors
+    /// As `update`; `Storage`.
+    async fn update_audited(
+        &self,
+        profile: &Profile,
+        expected_version: u64,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.update(profile, expected_version).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`delete`](Self::delete) with its event.
+    ///
+    /// # Errors
+    /// As `delete`; `Storage`.
+    async fn delete_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.delete(tenant, id).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`attach`](Self::attach) with its event.
+    ///
+    /// # Errors
+    /// As `attach`; `Storage`.
+    async fn attach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.attach(tenant, id, dependent).await?;
+        record_after(self.audit(), event).await
+    }
+
+    /// [`detach`](Self::detach) with its event.
+    ///
+    /// # Errors
+    /// As `detach`; `Storage`.
+    async fn detach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        let detached = self.detach(tenant, id, dependent).await?;
+        record_after(self.audit(), event).await?;
+        Ok(detached)
+    }
+
+    /// A change feed of `tenant`: every create, content update (version
+    /// moved) and delete of its profiles from now on, as [`ProfileEvent`](crate::ProfileEvent)s, in
     /// commit order per profile, and `Resync` whenever events may have been
     /// missed. The stream is complete from the moment this returns.
     /// In-process stores can use [`ChangeBroadcast`](crate::ChangeBroadcast).
@@ -194,32 +298,68 @@ pub trait ProfileRepository: Send + Sync + 'static {
     /// # Errors
     /// `UNSUPPORTED` (the default) when the store cannot see every change;
     /// `STORAGE` when the feed cannot start.
-    async fn watch(&self) -> Result<crate::watch::ProfileEvents> {
+    async fn watch(&self, tenant: &TenantId) -> Result<crate::watch::ProfileEvents> {
+        let _ = tenant;
         Err(crate::Error::Unsupported(
             "this profile store offers no change feed".to_owned(),
         ))
     }
 }
 
-/// Encodes a keyset cursor from the last name key of a page. Stores may use
-/// these helpers so that cursors look alike across backends.
-pub fn encode_cursor(name_key: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name_key)
+async fn record_after(audit: Option<&dyn AuditSink>, event: &AuditEvent) -> Result<()> {
+    match audit {
+        Some(a) => a.record(event).await,
+        None => Ok(()),
+    }
 }
 
-/// Decodes a cursor made by [`encode_cursor`].
+/// Encodes a keyset cursor from the last name key of a page, bound to the
+/// tenant listed. Stores may use these helpers so that cursors look alike
+/// across backends.
+pub fn encode_cursor(tenant: &TenantId, name_key: &str) -> String {
+    use base64::Engine;
+    // Name keys never contain '/', tenant ids neither.
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{tenant}/{name_key}"))
+}
+
+/// Decodes a cursor made by [`encode_cursor`] for `tenant`, giving the name
+/// key to start after.
 ///
 /// # Errors
-/// `Validation` on `/cursor` when it is not one of ours.
-pub fn decode_cursor(cursor: &str) -> Result<String> {
+/// `Validation` on `/cursor` when it is not one of ours, or was made for
+/// another tenant (the same message: it reveals nothing about that tenant).
+pub fn decode_cursor(tenant: &TenantId, cursor: &str) -> Result<String> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|text| {
+            let (t, key) = text.split_once('/')?;
+            (t == tenant.as_str()).then(|| key.to_owned())
+        })
         // Ours hold a profile name key, never a control character (a NUL
         // would reach the store's query).
         .filter(|key| !key.chars().any(char::is_control))
         .ok_or_else(|| crate::Error::invalid("/cursor", "is not a cursor returned by a list call"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_bound_to_their_tenant() {
+        let (a, b) = (TenantId::new("a").unwrap(), TenantId::new("b").unwrap());
+        let cursor = encode_cursor(&a, "orders");
+        assert_eq!(decode_cursor(&a, &cursor).unwrap(), "orders");
+        assert_eq!(
+            decode_cursor(&b, &cursor).unwrap_err().code(),
+            "VALIDATION_FAILED"
+        );
+        assert!(
+            decode_cursor(&a, "b3JkZXJz").is_err(),
+            "no tenant: not ours"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use crate::profile::ProfileId;
+use crate::tenant::TenantId;
 
 /// Events a [`ChangeBroadcast`] buffers per receiver before the slowest
 /// receiver is told to resync.
@@ -109,12 +110,13 @@ impl fmt::Debug for ProfileEvents {
 
 /// An in-process change feed for stores that see every write themselves
 /// (memory, an exclusive SQLite file): writers [`send`](Self::send) after
-/// the write is visible, each watcher [`subscribe`](Self::subscribe)s.
+/// the write is visible, tagged with the profile's tenant; each watcher
+/// [`subscribe`](Self::subscribe)s to one tenant and sees only its events.
 /// A watcher that falls more than the capacity behind gets one `Resync`
 /// instead of the events it missed.
 #[derive(Clone)]
 pub struct ChangeBroadcast {
-    tx: broadcast::Sender<ProfileEvent>,
+    tx: broadcast::Sender<(TenantId, ProfileEvent)>,
 }
 
 impl ChangeBroadcast {
@@ -125,18 +127,26 @@ impl ChangeBroadcast {
         }
     }
 
-    /// Publishes an event; never blocks (no watcher is fine).
-    pub fn send(&self, event: ProfileEvent) {
-        let _ = self.tx.send(event);
+    /// Publishes an event of a profile of `tenant`; never blocks (no
+    /// watcher is fine).
+    pub fn send(&self, tenant: &TenantId, event: ProfileEvent) {
+        let _ = self.tx.send((tenant.clone(), event));
     }
 
-    /// A stream of every event sent from now on.
-    pub fn subscribe(&self) -> ProfileEvents {
-        ProfileEvents::new(stream::unfold(self.tx.subscribe(), |mut rx| async move {
-            match rx.recv().await {
-                Ok(event) => Some((event, rx)),
-                Err(broadcast::error::RecvError::Lagged(_)) => Some((ProfileEvent::Resync, rx)),
-                Err(broadcast::error::RecvError::Closed) => None,
+    /// A stream of every event of `tenant` sent from now on (and `Resync`
+    /// whenever this watcher fell behind, whoever's events it missed).
+    pub fn subscribe(&self, tenant: &TenantId) -> ProfileEvents {
+        let state = (self.tx.subscribe(), tenant.clone());
+        ProfileEvents::new(stream::unfold(state, |(mut rx, tenant)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok((t, event)) if t == tenant => return Some((event, (rx, tenant))),
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((ProfileEvent::Resync, (rx, tenant)))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
             }
         }))
     }
@@ -163,18 +173,37 @@ mod tests {
     #[tokio::test]
     async fn a_lagging_watcher_gets_resync_then_events() {
         let feed = ChangeBroadcast::new(2);
-        let mut events = feed.subscribe();
+        let tenant = TenantId::default();
+        let mut events = feed.subscribe(&tenant);
         let id = ProfileId::generate();
         for version in 1..=5 {
-            feed.send(ProfileEvent::Updated {
-                id: id.clone(),
-                version,
-            });
+            feed.send(
+                &tenant,
+                ProfileEvent::Updated {
+                    id: id.clone(),
+                    version,
+                },
+            );
         }
         assert_eq!(events.next().await, Some(ProfileEvent::Resync));
         assert_eq!(events.next().await.and_then(|e| e.version()), Some(4));
         assert_eq!(events.next().await.and_then(|e| e.version()), Some(5));
         drop(feed);
         assert_eq!(events.next().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_sees_only_its_tenant() {
+        let feed = ChangeBroadcast::default();
+        let (a, b) = (TenantId::new("a").unwrap(), TenantId::new("b").unwrap());
+        let mut events = feed.subscribe(&a);
+        let (ia, ib) = (ProfileId::generate(), ProfileId::generate());
+        let created = |id: &ProfileId| ProfileEvent::Created {
+            id: id.clone(),
+            version: 1,
+        };
+        feed.send(&b, created(&ib));
+        feed.send(&a, created(&ia));
+        assert_eq!(events.next().await, Some(created(&ia)));
     }
 }

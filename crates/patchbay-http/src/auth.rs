@@ -32,6 +32,8 @@ const ROUTE_ROLES: &[(&str, &str, Role)] = &[
     ("GET", "/connection_profiles/{id}/dependents", Role::Read),
     ("GET", "/connectors", Role::Read),
     ("GET", "/openapi.json", Role::Read),
+    // Who did what in the tenant: for its administrators.
+    ("GET", "/audit", Role::Admin),
 ];
 
 /// The role `method path` needs; `admin` for anything not listed.
@@ -93,7 +95,7 @@ async fn authorize(State(guard): State<Guard>, mut req: Request, next: Next) -> 
         Some(p) => p.allows(guard.role),
         None => match &guard.anonymous {
             Some(anon) => {
-                // Handlers (and the tenants to come) read the principal from
+                // Handlers read the principal (its tenant scopes every profile) from
                 // the extensions whichever way it arrived.
                 let anon = Principal::clone(anon);
                 let ok = anon.allows(guard.role);

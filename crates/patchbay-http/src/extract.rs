@@ -5,11 +5,13 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use patchbay_core::{FieldError, NewProfile, ProfileId, ProfileUpdate};
+use axum::response::Response;
+use patchbay_core::{FieldError, NewProfile, ProfileId, ProfileService, ProfileUpdate};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::error::{codes, ApiError};
+use crate::principal::Principal;
 use crate::router::AppState;
 
 /// The JSON type a top-level body field must have.
@@ -19,6 +21,10 @@ pub(crate) enum Kind {
     NullableStr,
     Object,
     Unsigned,
+    /// An object of strings (labels).
+    StrMap,
+    /// An object of strings or nulls (a merge patch of labels).
+    StrOrNullMap,
 }
 
 /// The top-level shape of a request body, checked before deserializing so
@@ -34,6 +40,7 @@ impl Shape for NewProfile {
         ("connector", Kind::Str, true),
         ("description", Kind::NullableStr, false),
         ("config", Kind::Object, true),
+        ("labels", Kind::StrMap, false),
     ];
 }
 
@@ -42,6 +49,7 @@ impl Shape for ProfileUpdate {
         ("name", Kind::Str, false),
         ("description", Kind::NullableStr, false),
         ("config", Kind::Object, false),
+        ("labels", Kind::StrOrNullMap, false),
         ("version", Kind::Unsigned, false),
     ];
 }
@@ -64,6 +72,25 @@ fn shape_errors<T: Shape>(body: &Value) -> Vec<FieldError> {
             (Some(Value::Null), Kind::NullableStr) => {}
             (Some(Value::Object(_)), Kind::Object) => {}
             (Some(v), Kind::Unsigned) if v.as_u64().is_some() => {}
+            (Some(Value::Object(m)), Kind::StrMap | Kind::StrOrNullMap) => {
+                for (key, value) in m {
+                    let ok = value.is_string()
+                        || (value.is_null() && matches!(kind, Kind::StrOrNullMap));
+                    if !ok {
+                        let what = match kind {
+                            Kind::StrMap => "must be a string",
+                            _ => "must be a string or null",
+                        };
+                        errors.push(FieldError::new(
+                            format!("{path}/{}", pointer_escape(key)),
+                            what,
+                        ));
+                    }
+                }
+            }
+            (Some(_), Kind::StrMap | Kind::StrOrNullMap) => {
+                errors.push(FieldError::new(path, "must be an object"))
+            }
             (Some(_), Kind::Str) => errors.push(FieldError::new(path, "must be a string")),
             (Some(_), Kind::NullableStr) => {
                 errors.push(FieldError::new(path, "must be a string or null"))
@@ -152,6 +179,31 @@ impl<T: Shape + DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// The service scoped to the caller's tenant: the tenant of the request's
+/// [`Principal`] (put there by the host's layer, or by the guard for an
+/// allowed anonymous caller). Every handler that touches profiles takes
+/// this, never the unscoped service.
+pub(crate) struct Scoped(pub ProfileService);
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match parts.extensions.get::<Principal>() {
+            Some(p) => {
+                let scoped = state.service.tenant(p.tenant().clone());
+                // The subject (a token's name, a user id) is the audit actor.
+                Ok(Scoped(match p.subject() {
+                    Some(who) => scoped.acting_as(who),
+                    None => scoped,
+                }))
+            }
+            // The guard lets no request through without one; fail closed.
+            None => Err(crate::auth::unauthenticated()),
+        }
+    }
+}
+
 /// Query parameters, kept as pairs so that every problem is reported.
 pub(crate) struct Params(Vec<(String, String)>);
 
@@ -189,6 +241,15 @@ impl Params {
             return None;
         }
         Some(first.clone())
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A count in `1..=max`, `default` when absent.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use crate::error::codes;
-use crate::handlers::{meta, probes, profiles};
+use crate::handlers::{audit, meta, probes, profiles};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,12 +22,13 @@ use crate::handlers::{meta, probes, profiles};
     paths(
         profiles::list, profiles::create, probes::test_config, profiles::get, profiles::update,
         profiles::delete, probes::test_profile, probes::autocomplete, meta::dependents,
-        meta::connectors, meta::openapi,
+        meta::connectors, meta::openapi, audit::list,
     ),
     tags(
         (name = "connection_profiles", description = "Connection profiles"),
         (name = "connectors", description = "What can be connected to"),
         (name = "meta", description = "About this API"),
+        (name = "audit", description = "Who changed or opened which profile"),
     )
 )]
 struct ApiDoc;

@@ -59,6 +59,9 @@ pub struct ProfileView<'a> {
     /// Non-secret configuration.
     #[schema(value_type = Object)]
     pub config: &'a Map<String, Value>,
+    /// Labels (`{"env": "prod"}`); `{}` when none.
+    #[schema(schema_with = crate::openapi::schemas::labels_schema)]
+    pub labels: &'a patchbay_core::Labels,
     /// Names of the secret fields that hold a value.
     pub secret_fields: Vec<&'a str>,
     /// Creation time (RFC 3339, UTC).
@@ -83,6 +86,7 @@ impl<'a> From<&'a Profile> for ProfileView<'a> {
             connector: &p.connector,
             description: p.description.as_deref(),
             config: &p.config,
+            labels: &p.labels,
             secret_fields: p.secrets.0.keys().map(String::as_str).collect(),
             created_at: p.created_at,
             updated_at: p.updated_at,

@@ -209,6 +209,10 @@ impl HttpApi {
                 guard("/connectors", vec![("GET", get(meta::connectors))]),
             )
             .route(
+                &at("/audit"),
+                guard("/audit", vec![("GET", get(audit::list))]),
+            )
+            .route(
                 &at("/openapi.json"),
                 guard("/openapi.json", vec![("GET", get(meta::openapi))]),
             )

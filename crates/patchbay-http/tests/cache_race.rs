@@ -9,7 +9,7 @@ use axum::http::Request;
 use axum::Router;
 use patchbay_core::{
     async_trait, Dependent, ListQuery, NewProfile, Page, Profile, ProfileId, ProfileRepository,
-    ProfileService, ProfileUpdate, Result,
+    ProfileService, ProfileUpdate, Result, TenantId,
 };
 use patchbay_store_memory::MemoryStore;
 use patchbay_testkit::fake::FakeConnector;
@@ -48,33 +48,36 @@ impl ProfileRepository for Held {
     async fn create(&self, p: &Profile) -> Result<()> {
         self.inner.create(p).await
     }
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        let read = self.inner.get(id).await;
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        self.inner.tenants().await
+    }
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
+        let read = self.inner.get(tenant, id).await;
         self.after_read().await;
         read
     }
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
-        self.inner.get_by_name(name).await
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
+        self.inner.get_by_name(tenant, name).await
     }
-    async fn list(&self, q: &ListQuery) -> Result<Page<Profile>> {
-        let read = self.inner.list(q).await;
+    async fn list(&self, tenant: &TenantId, q: &ListQuery) -> Result<Page<Profile>> {
+        let read = self.inner.list(tenant, q).await;
         self.after_read().await;
         read
     }
     async fn update(&self, p: &Profile, v: u64) -> Result<()> {
         self.inner.update(p, v).await
     }
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.inner.delete(id).await
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.inner.delete(tenant, id).await
     }
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        self.inner.attach(id, d).await
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.inner.attach(tenant, id, d).await
     }
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        self.inner.detach(id, d).await
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.inner.detach(tenant, id, d).await
     }
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        self.inner.dependents(id).await
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        self.inner.dependents(tenant, id).await
     }
     fn revision(&self) -> Option<u64> {
         self.inner.revision()

@@ -70,7 +70,7 @@ pub async fn apply(
         let name = new.name.clone();
         let result = match current {
             None => svc.create(new).await.map(|_| &mut report.created),
-            Some(p) => match svc.matches(&p, &new, &options.source) {
+            Some(p) => match svc.matches(&p, &new, &options.source).await {
                 Ok(true) => Ok(&mut report.unchanged),
                 Ok(false) => svc
                     .update(&p.id, plan::update_to(&p, new))

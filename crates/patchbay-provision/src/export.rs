@@ -68,6 +68,13 @@ fn entry(p: &Profile) -> Entry {
         connector: Some(p.connector.clone()),
         description: p.description.clone(),
         config: Some(Value::Object(config)),
+        // The library's own labels (who manages it) stay with the source.
+        labels: p
+            .labels
+            .iter()
+            .filter(|(k, _)| !k.starts_with(patchbay_core::RESERVED_LABEL_PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         ..Entry::default()
     }
 }
@@ -113,7 +120,12 @@ pub async fn import(
                 Err(e) => report.failed.push((name, e.to_string())),
             },
             Ok(_) if !overwrite => report.skipped.push(name),
-            Ok(current) if service.matches(&current, &new, "import").unwrap_or(false) => {
+            Ok(current)
+                if service
+                    .matches(&current, &new, "import")
+                    .await
+                    .unwrap_or(false) =>
+            {
                 report.unchanged.push(name)
             }
             Ok(current) => {

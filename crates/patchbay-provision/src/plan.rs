@@ -84,6 +84,7 @@ fn new_profile(service: &ProfileService, entry: &Entry) -> Result<NewProfile, Ve
         connector,
         description: entry.description.clone(),
         config,
+        labels: entry.labels.clone(),
     })
 }
 
@@ -129,6 +130,14 @@ pub(crate) fn update_to(current: &Profile, desired: NewProfile) -> ProfileUpdate
         name: (current.name != desired.name).then_some(desired.name),
         description: (current.description != desired.description).then_some(desired.description),
         config: Some(merge_patch(&stored, &want)),
+        labels: (current.labels != desired.labels).then(|| {
+            let to_map = |l: &patchbay_core::labels::Labels| -> Map<String, Value> {
+                l.iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect()
+            };
+            merge_patch(&to_map(&current.labels), &to_map(&desired.labels))
+        }),
         version: Some(current.version),
     }
 }

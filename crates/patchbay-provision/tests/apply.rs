@@ -133,8 +133,9 @@ async fn an_invalid_file_changes_nothing_and_lists_every_problem_with_its_line()
             .find(|p| p.path.starts_with(path))
             .unwrap_or_else(|| panic!("{path} in {text}"))
     };
-    assert_eq!(at("/profiles/1/uri").line, Some(13));
-    assert_eq!(at("/profiles/2/config/port").line, Some(15));
+    // Each problem carries the line its entry starts on.
+    assert_eq!(at("/profiles/1/uri").line, Some(12));
+    assert_eq!(at("/profiles/2/config/port").line, Some(14));
     assert_eq!(at("/profiles/3/name").line, Some(17));
     assert!(
         problems

@@ -5,7 +5,11 @@
 //! across an `.await`.
 #![warn(missing_docs)]
 
+mod audit;
 mod key_checks;
+mod writes;
+
+pub use audit::DEFAULT_AUDIT_CAPACITY;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
@@ -16,12 +20,15 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent,
-    ProfileEvents, ProfileId, ProfileRepository, Result,
+    AuditEvent, AuditQuery, AuditSink, ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery,
+    Page, Profile, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
-/// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
-#[derive(Debug, Default)]
+/// Profiles in a `HashMap`, names per tenant in a `BTreeMap` for ordered
+/// pages.
+/// Keeps a bounded audit trail ([`DEFAULT_AUDIT_CAPACITY`] events, the
+/// oldest dropped first), each write's event under the write's lock.
+#[derive(Debug)]
 pub struct MemoryStore {
     state: RwLock<State>,
     /// Moved after each successful write, once the lock is released.
@@ -29,19 +36,39 @@ pub struct MemoryStore {
     /// The change feed; sent to under the lock, so events follow write order.
     feed: ChangeBroadcast,
     key_checks: key_checks::KeyChecks,
+    audit_capacity: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_audit_capacity(DEFAULT_AUDIT_CAPACITY)
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     profiles: HashMap<ProfileId, Profile>,
-    by_name: BTreeMap<String, ProfileId>,
+    /// `(tenant, name key)`: one ordered range per tenant.
+    by_name: BTreeMap<(TenantId, String), ProfileId>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
+    audit: audit::Ring,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store keeping the last `capacity` audit events.
+    pub fn with_audit_capacity(capacity: usize) -> Self {
+        Self {
+            state: RwLock::default(),
+            revision: AtomicU64::default(),
+            feed: ChangeBroadcast::default(),
+            key_checks: key_checks::KeyChecks::default(),
+            audit_capacity: capacity,
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -54,8 +81,20 @@ impl MemoryStore {
 
     /// Runs a write under the lock, then moves the revision if it changed
     /// anything: a reader that sees the new revision also sees the change.
-    fn mutate<T>(&self, f: impl FnOnce(&mut State, &ChangeBroadcast) -> Result<T>) -> Result<T> {
-        let result = f(&mut self.write(), &self.feed);
+    /// With `event`, records it under the same lock when the write succeeds.
+    fn mutate<T>(
+        &self,
+        event: Option<&AuditEvent>,
+        f: impl FnOnce(&mut State, &ChangeBroadcast) -> Result<T>,
+    ) -> Result<T> {
+        let result = {
+            let mut state = self.write();
+            let result = f(&mut state, &self.feed);
+            if let (Ok(_), Some(event)) = (&result, event) {
+                state.audit.push(event, self.audit_capacity);
+            }
+            result
+        };
         if result.is_ok() {
             self.revision.fetch_add(1, Ordering::AcqRel);
         }
@@ -67,44 +106,101 @@ fn not_found(id: &ProfileId) -> Error {
     Error::NotFound(id.to_string())
 }
 
+impl State {
+    /// The profile `id` if it belongs to `tenant`: another tenant's is as
+    /// missing as one that never existed.
+    fn profile(&self, tenant: &TenantId, id: &ProfileId) -> Result<&Profile> {
+        self.profiles
+            .get(id)
+            .filter(|p| p.tenant == *tenant)
+            .ok_or_else(|| not_found(id))
+    }
+}
+
+#[async_trait]
+impl AuditSink for MemoryStore {
+    async fn record(&self, event: &AuditEvent) -> Result<()> {
+        self.write().audit.push(event, self.audit_capacity);
+        Ok(())
+    }
+
+    async fn events(&self, tenant: &TenantId, query: &AuditQuery) -> Result<Page<AuditEvent>> {
+        self.read().audit.page(tenant, query)
+    }
+}
+
 #[async_trait]
 impl ProfileRepository for MemoryStore {
     async fn create(&self, profile: &Profile) -> Result<()> {
-        let key = name_key(&profile.name);
-        self.mutate(|s, feed| {
-            if s.by_name.contains_key(&key) || s.profiles.contains_key(&profile.id) {
-                return Err(Error::AlreadyExists {
-                    name: profile.name.clone(),
-                });
-            }
-            s.by_name.insert(key, profile.id.clone());
-            s.profiles.insert(profile.id.clone(), profile.clone());
-            feed.send(ProfileEvent::Created {
-                id: profile.id.clone(),
-                version: profile.version,
-            });
-            Ok(())
-        })
+        self.create_with(profile, None)
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.read()
-            .profiles
-            .get(id)
-            .cloned()
-            .ok_or_else(|| not_found(id))
+    async fn create_audited(&self, profile: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create_with(profile, Some(event))
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
+        self.update_with(profile, expected_version, None)
+    }
+
+    async fn update_audited(&self, p: &Profile, expected: u64, event: &AuditEvent) -> Result<()> {
+        self.update_with(p, expected, Some(event))
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.delete_with(tenant, id, None)
+    }
+
+    async fn delete_audited(&self, t: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+        self.delete_with(t, id, Some(event))
+    }
+
+    async fn attach(&self, t: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.attach_with(t, id, d, None)
+    }
+
+    async fn attach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.attach_with(t, id, d, Some(event))
+    }
+
+    async fn detach(&self, t: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.detach_with(t, id, d, None)
+    }
+
+    async fn detach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        self.detach_with(t, id, d, Some(event))
+    }
+
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        Some(self)
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
+        self.read().profile(tenant, id).cloned()
+    }
+
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let s = self.read();
         s.by_name
-            .get(&name_key(name))
+            .get(&(tenant.clone(), name_key(name)))
             .and_then(|id| s.profiles.get(id))
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
         let prefix = query
             .name_prefix
@@ -112,18 +208,23 @@ impl ProfileRepository for MemoryStore {
             .map(name_key)
             .unwrap_or_default();
         let start = match &query.after {
-            Some(c) => Bound::Excluded(decode_cursor(c)?.max(prefix.clone())),
-            None => Bound::Included(prefix.clone()),
+            Some(c) => Bound::Excluded((
+                tenant.clone(),
+                decode_cursor(tenant, c)?.max(prefix.clone()),
+            )),
+            None => Bound::Included((tenant.clone(), prefix.clone())),
         };
         let s = self.read();
         let mut items = Vec::with_capacity(limit.min(s.profiles.len()));
         let mut more = false;
-        for (key, id) in s.by_name.range((start, Bound::Unbounded)) {
-            if !key.starts_with(&prefix) {
+        for ((t, key), id) in s.by_name.range((start, Bound::Unbounded)) {
+            if t != tenant || !key.starts_with(&prefix) {
                 break;
             }
             let p = &s.profiles[id];
-            if query.connector.as_ref().is_some_and(|c| *c != p.connector) {
+            if query.connector.as_ref().is_some_and(|c| *c != p.connector)
+                || !patchbay_core::labels::matches(&p.labels, &query.labels)
+            {
                 continue;
             }
             if items.len() == limit {
@@ -136,99 +237,26 @@ impl ProfileRepository for MemoryStore {
             .then(|| {
                 items
                     .last()
-                    .map(|p: &Profile| encode_cursor(&name_key(&p.name)))
+                    .map(|p: &Profile| encode_cursor(tenant, &name_key(&p.name)))
             })
             .flatten();
         Ok(Page { items, next_cursor })
     }
 
-    async fn update(&self, profile: &Profile, expected_version: u64) -> Result<()> {
-        self.mutate(|s, feed| {
-            let current = s
-                .profiles
-                .get(&profile.id)
-                .ok_or_else(|| not_found(&profile.id))?;
-            if current.version != expected_version {
-                return Err(Error::VersionConflict {
-                    id: profile.id.to_string(),
-                    expected: expected_version,
-                    actual: current.version,
-                });
-            }
-            let (old_key, new_key) = (name_key(&current.name), name_key(&profile.name));
-            if old_key != new_key {
-                if s.by_name.contains_key(&new_key) {
-                    return Err(Error::AlreadyExists {
-                        name: profile.name.clone(),
-                    });
-                }
-                s.by_name.remove(&old_key);
-                s.by_name.insert(new_key, profile.id.clone());
-            }
-            s.profiles.insert(profile.id.clone(), profile.clone());
-            // A reseal keeps the version: not a change of content.
-            if profile.version != expected_version {
-                feed.send(ProfileEvent::Updated {
-                    id: profile.id.clone(),
-                    version: profile.version,
-                });
-            }
-            Ok(())
-        })
-    }
-
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.mutate(|s, feed| {
-            if let Some(deps) = s.dependents.get(id).filter(|d| !d.is_empty()) {
-                return Err(Error::InUse {
-                    id: id.to_string(),
-                    dependents: deps.iter().cloned().collect(),
-                });
-            }
-            let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&name_key(&profile.name));
-            s.dependents.remove(id);
-            feed.send(ProfileEvent::Deleted {
-                id: id.clone(),
-                version: profile.version,
-            });
-            Ok(())
-        })
-    }
-
-    async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        self.mutate(|s, _| {
-            if !s.profiles.contains_key(id) {
-                return Err(not_found(id));
-            }
-            s.dependents
-                .entry(id.clone())
-                .or_default()
-                .insert(dependent.clone());
-            Ok(())
-        })
-    }
-
-    async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
-        self.mutate(|s, _| {
-            if !s.profiles.contains_key(id) {
-                return Err(not_found(id));
-            }
-            Ok(s.dependents
-                .get_mut(id)
-                .is_some_and(|d| d.remove(dependent)))
-        })
-    }
-
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
         let s = self.read();
-        if !s.profiles.contains_key(id) {
-            return Err(not_found(id));
-        }
+        s.profile(tenant, id)?;
         Ok(s.dependents
             .get(id)
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let s = self.read();
+        let mut tenants: Vec<TenantId> = s.by_name.keys().map(|(t, _)| t.clone()).collect();
+        tenants.dedup();
+        Ok(tenants)
     }
 
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
@@ -249,8 +277,8 @@ impl ProfileRepository for MemoryStore {
     }
 
     /// Every write goes through this store: the feed is complete.
-    async fn watch(&self) -> Result<ProfileEvents> {
-        Ok(self.feed.subscribe())
+    async fn watch(&self, tenant: &TenantId) -> Result<ProfileEvents> {
+        Ok(self.feed.subscribe(tenant))
     }
 }
 

@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod audit;
 mod config;
 mod error;
 mod key_checks;
@@ -32,6 +33,7 @@ mod notify;
 mod queries;
 mod repository;
 mod store;
+mod writes;
 
 pub use config::PostgresConfig;
 pub use store::PostgresStore;

@@ -27,6 +27,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key checks",
         include_str!("../migrations/0003_key_checks.sql"),
     ),
+    (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
+    (5, "labels", include_str!("../migrations/0005_labels.sql")),
+    (6, "audit", include_str!("../migrations/0006_audit.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

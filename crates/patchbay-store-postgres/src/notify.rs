@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use futures_util::stream;
-use patchbay_core::{ProfileEvent, ProfileEvents, ProfileId, Result};
+use patchbay_core::{ProfileEvent, ProfileEvents, ProfileId, Result, TenantId};
 use serde::Deserialize;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -31,6 +31,9 @@ pub(crate) fn channel(schema: &str) -> String {
 #[derive(Deserialize)]
 struct Payload {
     schema: String,
+    /// Absent in payloads of the trigger before migration 4: the default.
+    #[serde(default)]
+    tenant: Option<String>,
     op: String,
     id: String,
     version: i64,
@@ -42,11 +45,13 @@ struct Listening {
     pool: PgPool,
     channel: String,
     schema: String,
+    tenant: TenantId,
 }
 
 impl PostgresStore {
-    /// A stream of this schema's changes, listening before it returns.
-    pub(crate) async fn listen(&self) -> Result<ProfileEvents> {
+    /// A stream of this schema's changes to `tenant`'s profiles, listening
+    /// before it returns.
+    pub(crate) async fn listen(&self, tenant: &TenantId) -> Result<ProfileEvents> {
         let channel = channel(self.schema());
         let listener = connect(self.pool(), &channel).await?;
         let state = Listening {
@@ -54,6 +59,7 @@ impl PostgresStore {
             pool: self.pool().clone(),
             channel,
             schema: self.schema().to_owned(),
+            tenant: tenant.clone(),
         };
         Ok(ProfileEvents::new(stream::unfold(state, next)))
     }
@@ -74,7 +80,7 @@ async fn next(mut st: Listening) -> Option<(ProfileEvent, Listening)> {
     loop {
         match st.listener.try_recv().await {
             Ok(Some(n)) => {
-                if let Some(event) = decode(n.payload(), &st.schema) {
+                if let Some(event) = decode(n.payload(), &st.schema, &st.tenant) {
                     return Some((event, st));
                 }
             }
@@ -104,10 +110,12 @@ async fn next(mut st: Listening) -> Option<(ProfileEvent, Listening)> {
     }
 }
 
-/// An event of this schema; anything else on the channel is ignored.
-fn decode(payload: &str, schema: &str) -> Option<ProfileEvent> {
+/// An event of this schema and tenant; anything else on the channel is
+/// ignored.
+fn decode(payload: &str, schema: &str, tenant: &TenantId) -> Option<ProfileEvent> {
     let p: Payload = serde_json::from_str(payload).ok()?;
-    if p.schema != schema {
+    let of = p.tenant.as_deref().unwrap_or(TenantId::DEFAULT);
+    if p.schema != schema || of != tenant.as_str() {
         return None;
     }
     let id = ProfileId::parse(&p.id)?;
@@ -129,12 +137,19 @@ mod tests {
         assert_eq!(channel("patchbay"), "patchbay_patchbay");
         assert_eq!(channel(&"a".repeat(63)).len(), 63);
         let id = ProfileId::generate();
-        let ok = format!(r#"{{"schema":"s","op":"updated","id":"{id}","version":3}}"#);
-        assert_eq!(
-            decode(&ok, "s"),
-            Some(ProfileEvent::Updated { id, version: 3 })
-        );
-        assert_eq!(decode(&ok, "other"), None);
-        assert_eq!(decode("not json", "s"), None);
+        let (dflt, acme) = (TenantId::default(), TenantId::new("acme").unwrap());
+        let old = format!(r#"{{"schema":"s","op":"updated","id":"{id}","version":3}}"#);
+        let updated = ProfileEvent::Updated {
+            id: id.clone(),
+            version: 3,
+        };
+        assert_eq!(decode(&old, "s", &dflt), Some(updated.clone()));
+        assert_eq!(decode(&old, "other", &dflt), None);
+        assert_eq!(decode(&old, "s", &acme), None);
+        let new =
+            format!(r#"{{"schema":"s","tenant":"acme","op":"updated","id":"{id}","version":3}}"#);
+        assert_eq!(decode(&new, "s", &acme), Some(updated));
+        assert_eq!(decode(&new, "s", &dflt), None);
+        assert_eq!(decode("not json", "s", &dflt), None);
     }
 }

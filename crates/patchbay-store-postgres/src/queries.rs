@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_core::{ListQuery, Profile, ProfileId, Result, SealedSecrets};
+use patchbay_core::{ListQuery, Profile, ProfileId, Result, SealedSecrets, TenantId};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -11,8 +11,8 @@ use sqlx::Row;
 
 use crate::error::corrupt;
 
-const COLUMNS: &str =
-    "id, name, connector, description, config, secrets, created_at, updated_at, version";
+const COLUMNS: &str = "id, tenant, name, connector, description, config, labels, secrets, \
+    created_at, updated_at, version";
 
 /// Every fixed statement, with the schema spliced in.
 #[derive(Debug)]
@@ -27,7 +27,9 @@ pub(crate) struct Queries {
     pub attach: String,
     pub detach: String,
     pub dependents: String,
-    /// `SELECT … FROM "schema".profiles WHERE true`, to which `list` appends.
+    pub tenants: String,
+    /// `SELECT … FROM "schema".profiles WHERE tenant = $1`, to which `list`
+    /// appends.
     list_head: String,
 }
 
@@ -36,40 +38,70 @@ impl Queries {
     pub fn new(schema: &str) -> Self {
         let p = format!("\"{schema}\".profiles");
         let d = format!("\"{schema}\".profile_dependents");
+        // Every statement on one profile names its tenant too: another
+        // tenant's profile matches nothing, exactly like a missing one.
+        let mine = format!("EXISTS (SELECT 1 FROM {p} WHERE id = $1 AND tenant = $4)");
         Self {
             insert: format!(
-                "INSERT INTO {p} (id, name, name_key, connector, description, config, secrets, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                "INSERT INTO {p} (id, tenant, name, name_key, connector, description, config, secrets, created_at, updated_at, version, labels) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ),
-            select_by_id: format!("SELECT {COLUMNS} FROM {p} WHERE id = $1"),
-            select_by_name_key: format!("SELECT {COLUMNS} FROM {p} WHERE name_key = $1"),
+            select_by_id: format!("SELECT {COLUMNS} FROM {p} WHERE id = $1 AND tenant = $2"),
+            select_by_name_key: format!(
+                "SELECT {COLUMNS} FROM {p} WHERE tenant = $1 AND name_key = $2"
+            ),
             update: format!(
                 "UPDATE {p} SET name = $1, name_key = $2, connector = $3, description = $4, config = $5, \
-                 secrets = $6, created_at = $7, updated_at = $8, version = $9 WHERE id = $10 AND version = $11"
+                 secrets = $6, created_at = $7, updated_at = $8, version = $9 \
+                 , labels = $13 WHERE id = $10 AND tenant = $11 AND version = $12"
             ),
-            version_of: format!("SELECT version FROM {p} WHERE id = $1"),
-            exists: format!("SELECT 1 FROM {p} WHERE id = $1"),
-            delete: format!("DELETE FROM {p} WHERE id = $1"),
+            version_of: format!("SELECT version FROM {p} WHERE id = $1 AND tenant = $2"),
+            exists: format!("SELECT 1 FROM {p} WHERE id = $1 AND tenant = $2"),
+            delete: format!("DELETE FROM {p} WHERE id = $1 AND tenant = $2"),
+            // The foreign key still decides a race with delete (its check
+            // locks the profile row); EXISTS only keeps other tenants out.
             attach: format!(
-                "INSERT INTO {d} (profile_id, kind, dependent_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                "INSERT INTO {d} (profile_id, kind, dependent_id) SELECT $1, $2, $3 WHERE {mine} \
+                 ON CONFLICT DO NOTHING"
             ),
-            detach: format!("DELETE FROM {d} WHERE profile_id = $1 AND kind = $2 AND dependent_id = $3"),
+            detach: format!(
+                "DELETE FROM {d} WHERE profile_id = $1 AND kind = $2 AND dependent_id = $3 AND {mine}"
+            ),
             dependents: format!(
-                "SELECT kind, dependent_id FROM {d} WHERE profile_id = $1 ORDER BY kind, dependent_id"
+                "SELECT d.kind, d.dependent_id FROM {d} d JOIN {p} p ON p.id = d.profile_id \
+                 WHERE d.profile_id = $1 AND p.tenant = $2 ORDER BY d.kind, d.dependent_id"
             ),
-            list_head: format!("SELECT {COLUMNS} FROM {p} WHERE true"),
+            tenants: format!("SELECT DISTINCT tenant FROM {p} ORDER BY tenant"),
+            list_head: format!("SELECT {COLUMNS} FROM {p} WHERE tenant = $1"),
         }
     }
 
-    /// A keyset page: bounds on `name_key` (served by its index, or by
-    /// `(connector, name_key)` when filtered), never an OFFSET. Fetches one
+    /// A keyset page: one tenant, bounds on `name_key` (served by the
+    /// `(tenant, name_key)` index, or `(tenant, connector, name_key)` when
+    /// filtered), never an OFFSET. Fetches one
     /// row more than the page to learn whether another page follows. Returns
     /// the SQL and its text binds; the row count is bound last.
-    pub fn list(&self, query: &ListQuery, after: Option<String>) -> (String, Vec<String>) {
+    pub fn list(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+        after: Option<String>,
+    ) -> (String, Vec<String>) {
         let mut sql = self.list_head.clone();
-        let mut binds = Vec::new();
+        let mut binds = vec![tenant.to_string()];
         if let Some(connector) = &query.connector {
             cond(&mut sql, &mut binds, "connector =", connector.clone());
+        }
+        if !query.labels.is_empty() {
+            // Every filter in one containment test, served by the GIN index.
+            let wanted: serde_json::Map<String, Value> = query
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let wanted = Value::Object(wanted).to_string();
+            cond(&mut sql, &mut binds, "labels @> ", wanted);
+            sql.push_str("::jsonb");
         }
         if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = patchbay_core::profile::name_key(prefix);
@@ -105,10 +137,18 @@ pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
     let secrets: Json<BTreeMap<String, String>> = row
         .try_get("secrets")
         .map_err(|e| corrupt(&id, "secrets", e))?;
+    let labels: Json<BTreeMap<String, String>> = row
+        .try_get("labels")
+        .map_err(|e| corrupt(&id, "labels", e))?;
     let version: i64 = row
         .try_get("version")
         .map_err(|e| corrupt(&id, "version", e))?;
+    let tenant: String = row
+        .try_get("tenant")
+        .map_err(|e| corrupt(&id, "tenant", e))?;
     Ok(Profile {
+        tenant: TenantId::new(&tenant)
+            .map_err(|e| corrupt(&id, "tenant", sqlx::Error::Decode(e.to_string().into())))?,
         name: row.try_get("name").map_err(|e| corrupt(&id, "name", e))?,
         connector: row
             .try_get("connector")
@@ -117,6 +157,7 @@ pub(crate) fn profile(row: &PgRow) -> Result<Profile> {
             .try_get("description")
             .map_err(|e| corrupt(&id, "description", e))?,
         config: config.0,
+        labels: labels.0,
         secrets: SealedSecrets(secrets.0),
         created_at: row
             .try_get("created_at")

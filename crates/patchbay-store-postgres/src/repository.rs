@@ -1,16 +1,16 @@
-//! [`ProfileRepository`] for [`PostgresStore`]: each call one statement, with the
-//! database's constraints deciding every race.
+//! [`ProfileRepository`] for [`PostgresStore`]: reads are one statement,
+//! writes one transaction (`crate::writes`), the database's constraints
+//! deciding every race.
 
 use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvents, ProfileId,
-    ProfileRepository, Result,
+    AuditEvent, AuditSink, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvents,
+    ProfileId, ProfileRepository, Result, TenantId,
 };
-use sqlx::types::Json;
 
-use crate::error::{is_foreign_key_violation, is_unique_violation, storage};
+use crate::error::storage;
 use crate::queries as q;
 use crate::store::PostgresStore;
 
@@ -21,31 +21,65 @@ fn not_found(id: &ProfileId) -> Error {
 #[async_trait]
 impl ProfileRepository for PostgresStore {
     async fn create(&self, p: &Profile) -> Result<()> {
-        let result = sqlx::query(&self.sql.insert)
-            .bind(p.id.as_str())
-            .bind(&p.name)
-            .bind(name_key(&p.name))
-            .bind(&p.connector)
-            .bind(&p.description)
-            .bind(Json(&p.config))
-            .bind(Json(&p.secrets.0))
-            .bind(p.created_at)
-            .bind(p.updated_at)
-            .bind(p.version as i64)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
-                name: p.name.clone(),
-            }),
-            Err(e) => Err(storage("create a profile", e)),
-        }
+        self.create_row(p, None).await
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
+    async fn create_audited(&self, p: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create_row(p, Some(event)).await
+    }
+
+    async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
+        self.update_row(p, expected_version, None).await
+    }
+
+    async fn update_audited(&self, p: &Profile, expected: u64, event: &AuditEvent) -> Result<()> {
+        self.update_row(p, expected, Some(event)).await
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.delete_row(tenant, id, None).await
+    }
+
+    async fn delete_audited(&self, t: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+        self.delete_row(t, id, Some(event)).await
+    }
+
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.attach_row(tenant, id, d, None).await
+    }
+
+    async fn attach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.attach_row(tenant, id, d, Some(event)).await
+    }
+
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.detach_row(tenant, id, d, None).await
+    }
+
+    async fn detach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        self.detach_row(tenant, id, d, Some(event)).await
+    }
+
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        Some(self)
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
         let row = sqlx::query(&self.sql.select_by_id)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("read a profile", e))?;
@@ -55,8 +89,9 @@ impl ProfileRepository for PostgresStore {
             .ok_or_else(|| not_found(id))
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let row = sqlx::query(&self.sql.select_by_name_key)
+            .bind(tenant.as_str())
             .bind(name_key(name))
             .fetch_optional(&self.pool)
             .await
@@ -67,10 +102,14 @@ impl ProfileRepository for PostgresStore {
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
-        let after = query.after.as_deref().map(decode_cursor).transpose()?;
-        let (sql, binds) = self.sql.list(query, after);
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(tenant, c))
+            .transpose()?;
+        let (sql, binds) = self.sql.list(tenant, query, after);
         let mut stmt = sqlx::query(&sql);
         for b in &binds {
             stmt = stmt.bind(b);
@@ -87,115 +126,18 @@ impl ProfileRepository for PostgresStore {
             .map(q::profile)
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = more
-            .then(|| items.last().map(|p| encode_cursor(&name_key(&p.name))))
+            .then(|| {
+                items
+                    .last()
+                    .map(|p| encode_cursor(tenant, &name_key(&p.name)))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }
 
-    async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
-        let result = sqlx::query(&self.sql.update)
-            .bind(&p.name)
-            .bind(name_key(&p.name))
-            .bind(&p.connector)
-            .bind(&p.description)
-            .bind(Json(&p.config))
-            .bind(Json(&p.secrets.0))
-            .bind(p.created_at)
-            .bind(p.updated_at)
-            .bind(p.version as i64)
-            .bind(p.id.as_str())
-            .bind(expected_version as i64)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(done) if done.rows_affected() == 1 => Ok(()),
-            Ok(_) => {
-                let actual: Option<i64> = sqlx::query_scalar(&self.sql.version_of)
-                    .bind(p.id.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| storage("read a profile version", e))?;
-                match actual {
-                    None => Err(not_found(&p.id)),
-                    Some(actual) => Err(Error::VersionConflict {
-                        id: p.id.to_string(),
-                        expected: expected_version,
-                        actual: actual as u64,
-                    }),
-                }
-            }
-            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
-                name: p.name.clone(),
-            }),
-            Err(e) => Err(storage("update a profile", e)),
-        }
-    }
-
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        // The foreign key decides; a refusal is then explained by reading
-        // the dependents. If they were detached in between, try again.
-        for _ in 0..3 {
-            match sqlx::query(&self.sql.delete)
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await
-            {
-                Ok(done) if done.rows_affected() == 1 => return Ok(()),
-                Ok(_) => return Err(not_found(id)),
-                Err(e) if is_foreign_key_violation(&e) => {
-                    let dependents = self.dependents_of(id).await?;
-                    if !dependents.is_empty() {
-                        return Err(Error::InUse {
-                            id: id.to_string(),
-                            dependents,
-                        });
-                    }
-                }
-                Err(e) => return Err(storage("delete a profile", e)),
-            }
-        }
-        Err(Error::Storage {
-            message: format!(
-                "postgres store: profile {id} kept gaining and losing dependents during delete"
-            ),
-            source: None,
-        })
-    }
-
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        match sqlx::query(&self.sql.attach)
-            .bind(id.as_str())
-            .bind(&d.kind)
-            .bind(&d.id)
-            .execute(&self.pool)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
-            Err(e) => Err(storage("attach a dependent", e)),
-        }
-    }
-
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        let done = sqlx::query(&self.sql.detach)
-            .bind(id.as_str())
-            .bind(&d.kind)
-            .bind(&d.id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| storage("detach a dependent", e))?;
-        if done.rows_affected() == 1 {
-            Ok(true)
-        } else if self.exists(id).await? {
-            Ok(false)
-        } else {
-            Err(not_found(id))
-        }
-    }
-
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        let deps = self.dependents_of(id).await?;
-        if deps.is_empty() && !self.exists(id).await? {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        let deps = self.dependents_of(tenant, id).await?;
+        if deps.is_empty() && !self.exists(tenant, id).await? {
             return Err(not_found(id));
         }
         Ok(deps)
@@ -203,8 +145,22 @@ impl ProfileRepository for PostgresStore {
 
     /// `LISTEN/NOTIFY`: writes from every replica, one pooled connection per
     /// watcher while it reads.
-    async fn watch(&self) -> Result<ProfileEvents> {
-        self.listen().await
+    async fn watch(&self, tenant: &TenantId) -> Result<ProfileEvents> {
+        self.listen(tenant).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let rows: Vec<String> = sqlx::query_scalar(&self.sql.tenants)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| storage("list tenants", e))?;
+        rows.iter()
+            .map(|t| {
+                TenantId::new(t).map_err(|e| {
+                    crate::error::corrupt("?", "tenant", sqlx::Error::Decode(e.to_string().into()))
+                })
+            })
+            .collect()
     }
 
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use patchbay_core::{Dependent, ProfileId, Result};
+use patchbay_core::{Dependent, ProfileId, Result, TenantId};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
@@ -19,6 +19,7 @@ pub struct PostgresStore {
     schema: Arc<str>,
     pub(crate) sql: Arc<Queries>,
     pub(crate) key_sql: Arc<KeyCheckSql>,
+    pub(crate) audit_sql: Arc<crate::audit::AuditSql>,
 }
 
 impl PostgresStore {
@@ -51,6 +52,7 @@ impl PostgresStore {
             pool,
             sql: Arc::new(Queries::new(&config.schema)),
             key_sql: Arc::new(KeyCheckSql::new(&config.schema)),
+            audit_sql: Arc::new(crate::audit::AuditSql::new(&config.schema)),
             schema: config.schema.into(),
         };
         if config.migrate_on_open {
@@ -83,18 +85,24 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    pub(crate) async fn exists(&self, id: &ProfileId) -> Result<bool> {
+    pub(crate) async fn exists(&self, tenant: &TenantId, id: &ProfileId) -> Result<bool> {
         let row = sqlx::query(&self.sql.exists)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("look up a profile", e))?;
         Ok(row.is_some())
     }
 
-    pub(crate) async fn dependents_of(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    pub(crate) async fn dependents_of(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+    ) -> Result<Vec<Dependent>> {
         let rows: Vec<(String, String)> = sqlx::query_as(&self.sql.dependents)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_all(&self.pool)
             .await
             .map_err(|e| storage("list dependents", e))?;

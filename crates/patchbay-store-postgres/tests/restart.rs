@@ -211,7 +211,7 @@ async fn recovers_after_server_restart() {
     store.create(&p).await.expect("create");
     // Warm the pool: several live connections that will all die.
     for _ in 0..8 {
-        store.get(&p.id).await.expect("get");
+        store.get(&TenantId::default(), &p.id).await.expect("get");
     }
 
     // An in-flight call: an update waiting on a row lock held elsewhere.
@@ -275,7 +275,10 @@ async fn recovers_after_server_restart() {
 
     // While down: bounded STORAGE errors.
     let started = std::time::Instant::now();
-    assert_storage("get while down", store.get(&p.id).await);
+    assert_storage(
+        "get while down",
+        store.get(&TenantId::default(), &p.id).await,
+    );
     assert_storage(
         "create while down",
         store.create(&fixture(&unique("down"), "fake")).await,
@@ -290,12 +293,18 @@ async fn recovers_after_server_restart() {
 
     server.start().await;
     // The same store works again at once: dead connections are replaced.
-    assert_eq!(store.get(&p.id).await.expect("get after restart"), p);
+    assert_eq!(
+        store
+            .get(&TenantId::default(), &p.id)
+            .await
+            .expect("get after restart"),
+        p
+    );
     let q = fixture(&unique("after"), "fake");
     store.create(&q).await.expect("create after restart");
     for _ in 0..8 {
         store
-            .get(&q.id)
+            .get(&TenantId::default(), &q.id)
             .await
             .expect("every pooled connection works");
     }
@@ -305,7 +314,7 @@ async fn recovers_after_server_restart() {
     let warm: Vec<_> = (0..4)
         .map(|_| {
             let (store, id) = (store.clone(), q.id.clone());
-            async move { store.get(&id).await }
+            async move { store.get(&TenantId::default(), &id).await }
         })
         .collect();
     for r in futures_join(warm).await {
@@ -315,7 +324,7 @@ async fn recovers_after_server_restart() {
     server.start().await;
     for i in 0..8 {
         store
-            .get(&q.id)
+            .get(&TenantId::default(), &q.id)
             .await
             .unwrap_or_else(|e| panic!("get {i} after a quiet restart: {e:?}"));
     }

@@ -33,6 +33,7 @@ async fn create(svc: &ProfileService, name: &str, password: &str) -> ProfileId {
         connector: "fake".into(),
         description: None,
         config: json!({"host": "127.0.0.1", "password": password}),
+        labels: Default::default(),
     };
     svc.create(new).await.expect("create").id
 }
@@ -65,7 +66,7 @@ async fn stored_key_ids(store: &TestStore) -> Vec<String> {
 }
 
 async fn password(keyring: &Keyring, store: &TestStore, id: &ProfileId) -> String {
-    let p = store.get(id).await.expect("get");
+    let p = store.get(&TenantId::default(), id).await.expect("get");
     let env = p.secrets.0.get("password").expect("sealed password");
     keyring
         .open(id, "password", env)
@@ -107,7 +108,10 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
         patchbay_store_postgres::PostgresStore::connect(&common::url(), store.store.schema())
             .await
             .expect("reconnect");
-    let p = again.get(&made[0].0).await.expect("get");
+    let p = again
+        .get(&TenantId::default(), &made[0].0)
+        .await
+        .expect("get");
     assert_eq!(
         keyring
             .open(&p.id, "password", &p.secrets.0["password"])

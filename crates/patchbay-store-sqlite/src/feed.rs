@@ -5,7 +5,7 @@
 //! releasing it: two racing writes of one profile cannot publish out of
 //! commit order (SQLite serializes writers anyway, so little is lost).
 
-use patchbay_core::{ChangeBroadcast, ProfileEvent, ProfileEvents, ProfileId, Result};
+use patchbay_core::{ChangeBroadcast, ProfileEvent, ProfileEvents, ProfileId, Result, TenantId};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::storage;
@@ -29,20 +29,25 @@ impl SqliteStore {
     }
 
     /// Publishes after a committed write, while the gate is held.
-    pub(crate) fn publish(&self, event: impl FnOnce() -> ProfileEvent) {
+    pub(crate) fn publish(&self, tenant: &TenantId, event: impl FnOnce() -> ProfileEvent) {
         if let Some(f) = &self.feed {
-            f.tx.send(event());
+            f.tx.send(tenant, event());
         }
     }
 
     /// The version a delete will remove (read under the gate, so it is the
     /// one deleted); `None` without a feed or when the profile is missing.
-    pub(crate) async fn version_before_delete(&self, id: &ProfileId) -> Result<Option<u64>> {
+    pub(crate) async fn version_before_delete(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+    ) -> Result<Option<u64>> {
         if self.feed.is_none() {
             return Ok(None);
         }
         let version: Option<i64> = sqlx::query_scalar(q::VERSION_OF)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("read a profile version", e))?;
@@ -50,7 +55,7 @@ impl SqliteStore {
     }
 
     /// The feed, for `ProfileRepository::watch`.
-    pub(crate) fn subscribe(&self) -> Option<ProfileEvents> {
-        self.feed.as_ref().map(|f| f.tx.subscribe())
+    pub(crate) fn subscribe(&self, tenant: &TenantId) -> Option<ProfileEvents> {
+        self.feed.as_ref().map(|f| f.tx.subscribe(tenant))
     }
 }

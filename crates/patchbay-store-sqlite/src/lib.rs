@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod audit;
 mod config;
 mod error;
 mod feed;
@@ -33,6 +34,7 @@ mod migrate;
 mod queries;
 mod repository;
 mod store;
+mod writes;
 
 pub use config::SqliteConfig;
 pub use store::SqliteStore;

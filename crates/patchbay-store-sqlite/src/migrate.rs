@@ -22,6 +22,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key checks",
         include_str!("../migrations/0002_key_checks.sql"),
     ),
+    (3, "tenants", include_str!("../migrations/0003_tenants.sql")),
+    (4, "labels", include_str!("../migrations/0004_labels.sql")),
+    (5, "audit", include_str!("../migrations/0005_audit.sql")),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

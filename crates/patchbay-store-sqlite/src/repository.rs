@@ -1,16 +1,17 @@
-//! [`ProfileRepository`] for [`SqliteStore`]: each call one statement, with the
-//! database's constraints deciding every race.
+//! [`ProfileRepository`] for [`SqliteStore`]: reads are one statement, writes
+//! one transaction (`crate::writes`), the database's constraints deciding
+//! every race.
 
 use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent, ProfileEvents, ProfileId,
-    ProfileRepository, Result,
+    AuditEvent, AuditSink, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvent,
+    ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
-use crate::error::{is_foreign_key_violation, is_unique_violation, storage};
-use crate::queries::{self as q, micros};
+use crate::error::storage;
+use crate::queries as q;
 use crate::store::SqliteStore;
 
 fn not_found(id: &ProfileId) -> Error {
@@ -20,21 +21,73 @@ fn not_found(id: &ProfileId) -> Error {
 #[async_trait]
 impl ProfileRepository for SqliteStore {
     async fn create(&self, p: &Profile) -> Result<()> {
-        let _gate = self.gate().await;
-        let result = self.create_row(p).await;
+        self.create_audited_opt(p, None).await
+    }
+
+    async fn create_audited(&self, p: &Profile, event: &AuditEvent) -> Result<()> {
+        self.create_audited_opt(p, Some(event)).await
+    }
+
+    async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
+        self.update_audited_opt(p, expected_version, None).await
+    }
+
+    async fn update_audited(&self, p: &Profile, expected: u64, event: &AuditEvent) -> Result<()> {
+        self.update_audited_opt(p, expected, Some(event)).await
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.delete_audited_opt(tenant, id, None).await
+    }
+
+    async fn delete_audited(&self, t: &TenantId, id: &ProfileId, event: &AuditEvent) -> Result<()> {
+        self.delete_audited_opt(t, id, Some(event)).await
+    }
+
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        let result = self.attach_row(tenant, id, d, None).await;
         self.changed();
-        if result.is_ok() {
-            self.publish(|| ProfileEvent::Created {
-                id: p.id.clone(),
-                version: p.version,
-            });
-        }
         result
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
+    async fn attach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let result = self.attach_row(tenant, id, d, Some(event)).await;
+        self.changed();
+        result
+    }
+
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        let result = self.detach_row(tenant, id, d, None).await;
+        self.changed();
+        result
+    }
+
+    async fn detach_audited(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: &AuditEvent,
+    ) -> Result<bool> {
+        let result = self.detach_row(tenant, id, d, Some(event)).await;
+        self.changed();
+        result
+    }
+
+    fn audit(&self) -> Option<&dyn AuditSink> {
+        Some(self)
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
         let row = sqlx::query(q::select_by_id())
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("read a profile", e))?;
@@ -44,8 +97,9 @@ impl ProfileRepository for SqliteStore {
             .ok_or_else(|| not_found(id))
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let row = sqlx::query(q::select_by_name_key())
+            .bind(tenant.as_str())
             .bind(name_key(name))
             .fetch_optional(&self.pool)
             .await
@@ -56,10 +110,14 @@ impl ProfileRepository for SqliteStore {
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Profile>> {
         let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
-        let after = query.after.as_deref().map(decode_cursor).transpose()?;
-        let stmt = q::list(query, after, limit);
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(tenant, c))
+            .transpose()?;
+        let stmt = q::list(tenant, query, after, limit);
         let mut sql = sqlx::query(&stmt.sql);
         for b in &stmt.binds {
             sql = sql.bind(b);
@@ -76,57 +134,31 @@ impl ProfileRepository for SqliteStore {
             .map(q::profile)
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = more
-            .then(|| items.last().map(|p| encode_cursor(&name_key(&p.name))))
+            .then(|| {
+                items
+                    .last()
+                    .map(|p| encode_cursor(tenant, &name_key(&p.name)))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }
 
-    async fn update(&self, p: &Profile, expected_version: u64) -> Result<()> {
-        let _gate = self.gate().await;
-        let result = self.update_row(p, expected_version).await;
-        self.changed();
-        // A reseal keeps the version: not a change of content.
-        if result.is_ok() && p.version != expected_version {
-            self.publish(|| ProfileEvent::Updated {
-                id: p.id.clone(),
-                version: p.version,
-            });
-        }
-        result
-    }
-
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        let _gate = self.gate().await;
-        let version = self.version_before_delete(id).await?;
-        let result = self.delete_row(id).await;
-        self.changed();
-        if let (Ok(()), Some(version)) = (&result, version) {
-            self.publish(|| ProfileEvent::Deleted {
-                id: id.clone(),
-                version,
-            });
-        }
-        result
-    }
-
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        let result = self.attach_row(id, d).await;
-        self.changed();
-        result
-    }
-
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        let result = self.detach_row(id, d).await;
-        self.changed();
-        result
-    }
-
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        let deps = self.dependents_of(id).await?;
-        if deps.is_empty() && !self.exists(id).await? {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        let deps = self.dependents_of(tenant, id).await?;
+        if deps.is_empty() && !self.exists(tenant, id).await? {
             return Err(not_found(id));
         }
         Ok(deps)
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let rows: Vec<String> = sqlx::query_scalar(q::TENANTS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| storage("list tenants", e))?;
+        rows.iter()
+            .map(|t| TenantId::new(t).map_err(|e| crate::error::corrupt("?", "tenant", e)))
+            .collect()
     }
 
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
@@ -148,8 +180,8 @@ impl ProfileRepository for SqliteStore {
     /// In-process, so only for an `exclusive` store (the only writer);
     /// a shared file gets `UNSUPPORTED`: other processes' writes would be
     /// missed silently.
-    async fn watch(&self) -> Result<ProfileEvents> {
-        self.subscribe().ok_or_else(|| {
+    async fn watch(&self, tenant: &TenantId) -> Result<ProfileEvents> {
+        self.subscribe(tenant).ok_or_else(|| {
             Error::Unsupported(
                 "the sqlite store has a change feed only when opened exclusive".to_owned(),
             )
@@ -157,133 +189,56 @@ impl ProfileRepository for SqliteStore {
     }
 }
 
-/// The writes, each one statement; the trait methods above move the
-/// revision after each, once it is committed (even on error: a failure may
-/// come after the commit).
+/// The gated writes: the feed publishes in commit order behind the gate.
 impl SqliteStore {
-    async fn create_row(&self, p: &Profile) -> Result<()> {
-        let (config, secrets) = q::encode_json(p);
-        let result = sqlx::query(q::INSERT)
-            .bind(p.id.as_str())
-            .bind(&p.name)
-            .bind(name_key(&p.name))
-            .bind(&p.connector)
-            .bind(&p.description)
-            .bind(config)
-            .bind(secrets)
-            .bind(micros(p.created_at))
-            .bind(micros(p.updated_at))
-            .bind(p.version as i64)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
-                name: p.name.clone(),
-            }),
-            Err(e) => Err(storage("create a profile", e)),
+    async fn create_audited_opt(&self, p: &Profile, event: Option<&AuditEvent>) -> Result<()> {
+        let _gate = self.gate().await;
+        let result = self.create_row(p, event).await;
+        self.changed();
+        if result.is_ok() {
+            self.publish(&p.tenant, || ProfileEvent::Created {
+                id: p.id.clone(),
+                version: p.version,
+            });
         }
+        result
     }
 
-    async fn update_row(&self, p: &Profile, expected_version: u64) -> Result<()> {
-        let (config, secrets) = q::encode_json(p);
-        let result = sqlx::query(q::UPDATE)
-            .bind(&p.name)
-            .bind(name_key(&p.name))
-            .bind(&p.connector)
-            .bind(&p.description)
-            .bind(config)
-            .bind(secrets)
-            .bind(micros(p.created_at))
-            .bind(micros(p.updated_at))
-            .bind(p.version as i64)
-            .bind(p.id.as_str())
-            .bind(expected_version as i64)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(done) if done.rows_affected() == 1 => Ok(()),
-            Ok(_) => {
-                let actual: Option<i64> = sqlx::query_scalar(q::VERSION_OF)
-                    .bind(p.id.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| storage("read a profile version", e))?;
-                match actual {
-                    None => Err(not_found(&p.id)),
-                    Some(actual) => Err(Error::VersionConflict {
-                        id: p.id.to_string(),
-                        expected: expected_version,
-                        actual: actual as u64,
-                    }),
-                }
-            }
-            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists {
-                name: p.name.clone(),
-            }),
-            Err(e) => Err(storage("update a profile", e)),
+    async fn update_audited_opt(
+        &self,
+        p: &Profile,
+        expected_version: u64,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let _gate = self.gate().await;
+        let result = self.update_row(p, expected_version, event).await;
+        self.changed();
+        // A reseal keeps the version: not a change of content.
+        if result.is_ok() && p.version != expected_version {
+            self.publish(&p.tenant, || ProfileEvent::Updated {
+                id: p.id.clone(),
+                version: p.version,
+            });
         }
+        result
     }
 
-    async fn delete_row(&self, id: &ProfileId) -> Result<()> {
-        // The foreign key decides; a refusal is then explained by reading
-        // the dependents. If they were detached in between, try again.
-        for _ in 0..3 {
-            match sqlx::query(q::DELETE)
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await
-            {
-                Ok(done) if done.rows_affected() == 1 => return Ok(()),
-                Ok(_) => return Err(not_found(id)),
-                Err(e) if is_foreign_key_violation(&e) => {
-                    let dependents = self.dependents_of(id).await?;
-                    if !dependents.is_empty() {
-                        return Err(Error::InUse {
-                            id: id.to_string(),
-                            dependents,
-                        });
-                    }
-                }
-                Err(e) => return Err(storage("delete a profile", e)),
-            }
+    async fn delete_audited_opt(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let _gate = self.gate().await;
+        let version = self.version_before_delete(tenant, id).await?;
+        let result = self.delete_row(tenant, id, event).await;
+        self.changed();
+        if let (Ok(()), Some(version)) = (&result, version) {
+            self.publish(tenant, || ProfileEvent::Deleted {
+                id: id.clone(),
+                version,
+            });
         }
-        Err(Error::Storage {
-            message: format!(
-                "sqlite store: profile {id} kept gaining and losing dependents during delete"
-            ),
-            source: None,
-        })
-    }
-
-    async fn attach_row(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        match sqlx::query(q::ATTACH)
-            .bind(id.as_str())
-            .bind(&d.kind)
-            .bind(&d.id)
-            .execute(&self.pool)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
-            Err(e) => Err(storage("attach a dependent", e)),
-        }
-    }
-
-    async fn detach_row(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        let done = sqlx::query(q::DETACH)
-            .bind(id.as_str())
-            .bind(&d.kind)
-            .bind(&d.id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| storage("detach a dependent", e))?;
-        if done.rows_affected() == 1 {
-            Ok(true)
-        } else if self.exists(id).await? {
-            Ok(false)
-        } else {
-            Err(not_found(id))
-        }
+        result
     }
 }

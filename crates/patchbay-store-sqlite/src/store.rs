@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use patchbay_core::{Dependent, Error, Keyring, ProfileId, Result};
+use patchbay_core::{Dependent, Error, Keyring, ProfileId, Result, TenantId};
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
 
@@ -151,18 +151,24 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    pub(crate) async fn exists(&self, id: &ProfileId) -> Result<bool> {
+    pub(crate) async fn exists(&self, tenant: &TenantId, id: &ProfileId) -> Result<bool> {
         let row = sqlx::query(q::EXISTS)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| storage("look up a profile", e))?;
         Ok(row.is_some())
     }
 
-    pub(crate) async fn dependents_of(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    pub(crate) async fn dependents_of(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+    ) -> Result<Vec<Dependent>> {
         let rows: Vec<(String, String)> = sqlx::query_as(q::DEPENDENTS)
             .bind(id.as_str())
+            .bind(tenant.as_str())
             .fetch_all(&self.pool)
             .await
             .map_err(|e| storage("list dependents", e))?;

@@ -28,6 +28,7 @@ async fn create(svc: &ProfileService, name: &str, password: &str) -> ProfileId {
         connector: "fake".into(),
         description: None,
         config: json!({"host": "127.0.0.1", "password": password}),
+        labels: Default::default(),
     };
     svc.create(new).await.expect("create").id
 }
@@ -160,6 +161,7 @@ async fn rotation_and_reseal() {
         connector: "fake".into(),
         description: None,
         config: json!({"host": "127.0.0.1"}),
+        labels: Default::default(),
     };
     svc.create(plain).await.expect("create");
 

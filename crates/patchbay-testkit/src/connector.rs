@@ -84,6 +84,7 @@ pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, 
         connector: kind.to_owned(),
         description: None,
         config,
+        labels: Default::default(),
     };
     assert_clean("NewProfile Debug", &format!("{new:?}"), sentinel);
     let profile = svc.create(new.clone()).await.expect("create");

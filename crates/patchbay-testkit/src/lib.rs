@@ -18,6 +18,7 @@
 //!   needs a missing service fails in CI instead of skipping).
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod connector;
 pub mod fake;
 pub mod key_checks;
@@ -47,12 +48,15 @@ macro_rules! repository_suite {
             list_rejects_bad_cursor, update_checks_version, rename_keeps_names_unique,
             delete_removes, dependents_block_delete, revision_follows_writes,
             list_keyset_survives_writes_between_pages, list_exact_multiple_pages,
-            list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write);
+            list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write,
+            same_name_in_two_tenants, other_tenants_profiles_are_not_found,
+            lists_and_cursors_stay_in_their_tenant, labels_filter_lists);
         $crate::repository_suite!(@keys $make; key_checks_round_trip);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
             delete_races_attach($rounds), create_races_rename($rounds / 4));
-        $crate::repository_suite!(@watch $make; watch_reports_writes);
+        $crate::repository_suite!(@audit $make; audit_one_event_per_acknowledged_write);
+        $crate::repository_suite!(@watch $make; watch_reports_writes, watch_is_scoped_to_its_tenant);
         $crate::repository_suite!(@watch_shared $make; watch_sees_every_update_in_order);
     };
     ($make:expr) => {
@@ -86,6 +90,16 @@ macro_rules! repository_suite {
                 let Some(repo) = $make.await else { return };
                 let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
                 $crate::watch::$case(repo).await;
+            }
+        )+
+    };
+    (@audit $make:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(repo) = $make.await else { return };
+                let repo: std::sync::Arc<dyn $crate::__core::ProfileRepository> = std::sync::Arc::new(repo);
+                $crate::audit::$case(repo).await;
             }
         )+
     };

@@ -5,12 +5,19 @@
 //! or call them one by one from your own tests. Every case uses fresh random
 //! names, so cases may share a store.
 
+mod labels;
 mod pagination;
+pub mod tenants;
 mod writes;
 
+pub use labels::labels_filter_lists;
 pub use pagination::{
     list_caps_limit_at_max_page_size, list_exact_multiple_pages,
     list_keyset_survives_writes_between_pages,
+};
+pub use tenants::{
+    lists_and_cursors_stay_in_their_tenant, other_tenants_profiles_are_not_found,
+    same_name_in_two_tenants,
 };
 pub use writes::{create_races_rename, duplicate_id_is_refused, same_version_write};
 
@@ -18,18 +25,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use patchbay_core::{
-    Dependent, Error, ListQuery, Profile, ProfileId, ProfileRepository, SealedSecrets,
+    Dependent, Error, ListQuery, Profile, ProfileId, ProfileRepository, SealedSecrets, TenantId,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
-/// A valid profile as the service would hand it to a store: config without
-/// secrets, one sealed secret (an opaque string to the store), version 1.
+/// A valid profile as the service would hand it to a store: in the default
+/// tenant, config without secrets, one sealed secret (an opaque string to
+/// the store), version 1.
 pub fn fixture(name: &str, connector: &str) -> Profile {
     let now = OffsetDateTime::now_utc();
     let now = now.replace_microsecond(now.microsecond()).expect("valid");
     Profile {
         id: ProfileId::generate(),
+        tenant: TenantId::default(),
         name: name.to_owned(),
         connector: connector.to_owned(),
         description: Some("fixture — ünïcødé".to_owned()),
@@ -37,6 +46,7 @@ pub fn fixture(name: &str, connector: &str) -> Profile {
             .as_object()
             .cloned()
             .expect("object"),
+        labels: Default::default(),
         secrets: SealedSecrets(BTreeMap::from([(
             "password".to_owned(),
             "pbs1.test.c2VhbGVk".to_owned(),
@@ -59,15 +69,15 @@ pub fn unique(prefix: &str) -> String {
 pub async fn create_then_get(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("Create"), "fake");
     repo.create(&p).await.expect("create");
-    assert_eq!(repo.get(&p.id).await.expect("get"), p);
+    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get"), p);
     assert_eq!(
-        repo.get_by_name(&p.name.to_uppercase())
+        repo.get_by_name(&TenantId::default(), &p.name.to_uppercase())
             .await
             .expect("by name"),
         p
     );
     assert_eq!(
-        repo.get_by_name(&p.name.to_lowercase())
+        repo.get_by_name(&TenantId::default(), &p.name.to_lowercase())
             .await
             .expect("by name"),
         p
@@ -81,18 +91,25 @@ pub async fn minimal_profile_round_trips(repo: &dyn ProfileRepository) {
     p.config.clear();
     p.secrets = SealedSecrets::default();
     repo.create(&p).await.expect("create");
-    assert_eq!(repo.get(&p.id).await.expect("get"), p);
+    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get"), p);
 }
 
 /// Missing ids and names are `NotFound`.
 pub async fn missing_is_not_found(repo: &dyn ProfileRepository) {
     let id = ProfileId::generate();
-    assert!(matches!(repo.get(&id).await, Err(Error::NotFound(_))));
     assert!(matches!(
-        repo.get_by_name(&unique("nobody")).await,
+        repo.get(&TenantId::default(), &id).await,
         Err(Error::NotFound(_))
     ));
-    assert!(matches!(repo.delete(&id).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        repo.get_by_name(&TenantId::default(), &unique("nobody"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.delete(&TenantId::default(), &id).await,
+        Err(Error::NotFound(_))
+    ));
     let p = fixture("x", "fake");
     assert!(matches!(
         repo.update(&Profile { id, ..p }, 1).await,
@@ -110,7 +127,10 @@ pub async fn duplicate_names_in_any_case(repo: &dyn ProfileRepository) {
             matches!(repo.create(&p).await, Err(Error::AlreadyExists { .. })),
             "{variant}"
         );
-        assert!(matches!(repo.get(&p.id).await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            repo.get(&TenantId::default(), &p.id).await,
+            Err(Error::NotFound(_))
+        ));
     }
 }
 
@@ -131,7 +151,7 @@ pub async fn list_paginates_in_name_order(repo: &dyn ProfileRepository) {
     };
     let mut pages = 0;
     loop {
-        let page = repo.list(&query).await.expect("list");
+        let page = repo.list(&TenantId::default(), &query).await.expect("list");
         pages += 1;
         assert!(page.items.len() <= 10);
         seen.extend(page.items.iter().map(|p| p.name.clone()));
@@ -156,21 +176,27 @@ pub async fn list_filters(repo: &dyn ProfileRepository) {
             .expect("create");
     }
     let page = repo
-        .list(&ListQuery {
-            connector: Some("kafka".into()),
-            name_prefix: Some(prefix.to_uppercase()),
-            ..ListQuery::default()
-        })
+        .list(
+            &TenantId::default(),
+            &ListQuery {
+                connector: Some("kafka".into()),
+                name_prefix: Some(prefix.to_uppercase()),
+                ..ListQuery::default()
+            },
+        )
         .await
         .expect("list");
     let names: Vec<_> = page.items.iter().map(|p| p.name.clone()).collect();
     assert_eq!(names, [format!("{prefix}-0"), format!("{prefix}-2")]);
     assert_eq!(page.next_cursor, None);
     let none = repo
-        .list(&ListQuery {
-            name_prefix: Some(unique("zzz-none")),
-            ..ListQuery::default()
-        })
+        .list(
+            &TenantId::default(),
+            &ListQuery {
+                name_prefix: Some(unique("zzz-none")),
+                ..ListQuery::default()
+            },
+        )
         .await
         .expect("list");
     assert!(none.items.is_empty() && none.next_cursor.is_none());
@@ -182,7 +208,10 @@ pub async fn list_rejects_bad_cursor(repo: &dyn ProfileRepository) {
         after: Some("not a cursor!".into()),
         ..ListQuery::default()
     };
-    assert!(matches!(repo.list(&q).await, Err(Error::Validation(_))));
+    assert!(matches!(
+        repo.list(&TenantId::default(), &q).await,
+        Err(Error::Validation(_))
+    ));
 }
 
 /// Updates need the stored version; a stale one changes nothing.
@@ -194,7 +223,10 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
     next.config.insert("port".into(), json!(6543));
     next.version = 2;
     repo.update(&next, 1).await.expect("update");
-    assert_eq!(repo.get(&p.id).await.expect("get"), next);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
+        next
+    );
     let mut stale = next.clone();
     stale.description = Some("lost update".into());
     stale.version = 2;
@@ -206,7 +238,10 @@ pub async fn update_checks_version(repo: &dyn ProfileRepository) {
         }) => {}
         other => panic!("expected VersionConflict, got {other:?}"),
     }
-    assert_eq!(repo.get(&p.id).await.expect("get"), next);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
+        next
+    );
 }
 
 /// Renames keep uniqueness and free the old name.
@@ -229,7 +264,7 @@ pub async fn rename_keeps_names_unique(repo: &dyn ProfileRepository) {
     renamed.version = 2;
     repo.update(&renamed, 1).await.expect("rename");
     assert!(matches!(
-        repo.get_by_name(&a.name).await,
+        repo.get_by_name(&TenantId::default(), &a.name).await,
         Err(Error::NotFound(_))
     ));
     repo.create(&fixture(&a.name, "fake"))
@@ -266,15 +301,25 @@ pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
     repo.update(&p, 1).await.expect("update");
     moved("update", repo.revision());
     let d = Dependent::new("connection_table", "rev-t1");
-    repo.attach(&p.id, &d).await.expect("attach");
+    repo.attach(&TenantId::default(), &p.id, &d)
+        .await
+        .expect("attach");
     moved("attach", repo.revision());
-    assert!(repo.detach(&p.id, &d).await.expect("detach"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &d)
+        .await
+        .expect("detach"));
     moved("detach", repo.revision());
-    repo.delete(&p.id).await.expect("delete");
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
     moved("delete", repo.revision());
     let before = repo.revision();
-    let _ = repo.get(&p.id).await;
-    let _ = repo.list(&ListQuery::default()).await.expect("list");
+    let _ = repo.get(&TenantId::default(), &p.id).await;
+    let _ = repo
+        .list(&TenantId::default(), &ListQuery::default())
+        .await
+        .expect("list");
     assert_eq!(repo.revision(), before, "reads moved the revision");
 }
 
@@ -282,9 +327,17 @@ pub async fn revision_follows_writes(repo: &dyn ProfileRepository) {
 pub async fn delete_removes(repo: &dyn ProfileRepository) {
     let p = fixture(&unique("del"), "fake");
     repo.create(&p).await.expect("create");
-    repo.delete(&p.id).await.expect("delete");
-    assert!(matches!(repo.get(&p.id).await, Err(Error::NotFound(_))));
-    assert!(matches!(repo.delete(&p.id).await, Err(Error::NotFound(_))));
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        repo.get(&TenantId::default(), &p.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        repo.delete(&TenantId::default(), &p.id).await,
+        Err(Error::NotFound(_))
+    ));
     repo.create(&fixture(&p.name, "fake"))
         .await
         .expect("name reusable");
@@ -301,34 +354,52 @@ pub async fn dependents_block_delete(repo: &dyn ProfileRepository) {
     );
     let pipe = Dependent::new("pipeline", "p1");
     for d in [&t2, &t1, &pipe, &t1] {
-        repo.attach(&p.id, d).await.expect("attach");
+        repo.attach(&TenantId::default(), &p.id, d)
+            .await
+            .expect("attach");
     }
     assert_eq!(
-        repo.dependents(&p.id).await.expect("deps"),
+        repo.dependents(&TenantId::default(), &p.id)
+            .await
+            .expect("deps"),
         [t1.clone(), t2.clone(), pipe.clone()]
     );
-    match repo.delete(&p.id).await {
+    match repo.delete(&TenantId::default(), &p.id).await {
         Err(Error::InUse { dependents, .. }) => {
             assert_eq!(dependents, [t1.clone(), t2.clone(), pipe.clone()])
         }
         other => panic!("expected InUse, got {other:?}"),
     }
     assert!(
-        repo.get(&p.id).await.is_ok(),
+        repo.get(&TenantId::default(), &p.id).await.is_ok(),
         "an in-use profile was deleted"
     );
-    assert!(repo.detach(&p.id, &t1).await.expect("detach"));
-    assert!(!repo.detach(&p.id, &t1).await.expect("detach twice"));
-    assert!(repo.detach(&p.id, &t2).await.expect("detach"));
-    assert!(repo.detach(&p.id, &pipe).await.expect("detach"));
-    repo.delete(&p.id).await.expect("delete once free");
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &t1)
+        .await
+        .expect("detach"));
+    assert!(!repo
+        .detach(&TenantId::default(), &p.id, &t1)
+        .await
+        .expect("detach twice"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &t2)
+        .await
+        .expect("detach"));
+    assert!(repo
+        .detach(&TenantId::default(), &p.id, &pipe)
+        .await
+        .expect("detach"));
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete once free");
     let missing = ProfileId::generate();
     assert!(matches!(
-        repo.attach(&missing, &t1).await,
+        repo.attach(&TenantId::default(), &missing, &t1).await,
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        repo.dependents(&missing).await,
+        repo.dependents(&TenantId::default(), &missing).await,
         Err(Error::NotFound(_))
     ));
 }
@@ -379,7 +450,13 @@ pub async fn concurrent_updates_one_wins(repo: Arc<dyn ProfileRepository>) {
         }
     }
     assert_eq!(wins, 1);
-    assert_eq!(repo.get(&p.id).await.expect("get").version, 2);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id)
+            .await
+            .expect("get")
+            .version,
+        2
+    );
 }
 
 /// `rounds` rounds of delete racing attach: never both succeed, and a
@@ -397,20 +474,22 @@ pub async fn delete_races_attach(repo: Arc<dyn ProfileRepository>, rounds: usize
             p.id.clone(),
             dep.clone(),
         );
-        let del = tokio::spawn(async move { r1.delete(&id1).await });
-        let att = tokio::spawn(async move { r2.attach(&id2, &d).await });
+        let del = tokio::spawn(async move { r1.delete(&TenantId::default(), &id1).await });
+        let att = tokio::spawn(async move { r2.attach(&TenantId::default(), &id2, &d).await });
         let (del, att) = (del.await.expect("task"), att.await.expect("task"));
         match (&del, &att) {
             (Ok(()), Err(Error::NotFound(_))) => {
                 assert!(matches!(
-                    repo.dependents(&p.id).await,
+                    repo.dependents(&TenantId::default(), &p.id).await,
                     Err(Error::NotFound(_))
                 ));
             }
             (Err(Error::InUse { dependents, .. }), Ok(())) => {
                 assert_eq!(dependents, std::slice::from_ref(&dep));
                 assert_eq!(
-                    repo.dependents(&p.id).await.expect("deps"),
+                    repo.dependents(&TenantId::default(), &p.id)
+                        .await
+                        .expect("deps"),
                     std::slice::from_ref(&dep)
                 );
             }

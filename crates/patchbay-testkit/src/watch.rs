@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patchbay_core::{Error, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository};
+use patchbay_core::{Error, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository, TenantId};
 
 use crate::repository::{fixture, unique};
 
@@ -16,9 +16,13 @@ use crate::repository::{fixture, unique};
 /// speed claim).
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The feed, or `None` when the store has none.
+/// The default tenant's feed, or `None` when the store has none.
 async fn feed(repo: &dyn ProfileRepository) -> Option<ProfileEvents> {
-    match repo.watch().await {
+    feed_of(repo, &TenantId::default()).await
+}
+
+async fn feed_of(repo: &dyn ProfileRepository, tenant: &TenantId) -> Option<ProfileEvents> {
+    match repo.watch(tenant).await {
         Ok(events) => Some(events),
         Err(Error::Unsupported(_)) => None,
         Err(e) => panic!("watch failed: {e}"),
@@ -57,7 +61,9 @@ pub async fn watch_reports_writes(repo: &dyn ProfileRepository) {
     next.description = Some("resealed".into());
     repo.update(&next, 2).await.expect("same-version update");
     assert!(repo.create(&p).await.is_err(), "duplicate create");
-    repo.delete(&p.id).await.expect("delete");
+    repo.delete(&TenantId::default(), &p.id)
+        .await
+        .expect("delete");
     let id = p.id.clone();
     for expected in [
         ProfileEvent::Created {
@@ -88,6 +94,37 @@ pub async fn watch_reports_writes(repo: &dyn ProfileRepository) {
             break;
         }
     }
+}
+
+/// A tenant's feed carries only its tenant's events: writes to another
+/// tenant's profile (create, update, delete) never show, and the tenant's
+/// own marker written after them arrives first.
+pub async fn watch_is_scoped_to_its_tenant(repo: &dyn ProfileRepository) {
+    use crate::repository::tenants::{fixture_in, unique_tenant};
+    let (a, b) = (unique_tenant("wa"), unique_tenant("wb"));
+    let Some(mut events) = feed_of(repo, &a).await else {
+        return;
+    };
+    let theirs = fixture_in(&b, &unique("theirs"), "fake");
+    repo.create(&theirs).await.expect("create in b");
+    let mut next = theirs.clone();
+    next.version = 2;
+    repo.update(&next, 1).await.expect("update in b");
+    repo.delete(&b, &theirs.id).await.expect("delete in b");
+    let mine = fixture_in(&a, &unique("mine"), "fake");
+    repo.create(&mine).await.expect("create in a");
+    let first = tokio::time::timeout(PATIENCE, events.next())
+        .await
+        .expect("an event within the patience")
+        .expect("the feed ended");
+    assert_eq!(
+        first,
+        ProfileEvent::Created {
+            id: mine.id.clone(),
+            version: 1
+        },
+        "another tenant's event reached this feed"
+    );
 }
 
 /// 1,000 updates from two other tasks (500 to each of two profiles) are all

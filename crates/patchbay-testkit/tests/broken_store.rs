@@ -1,7 +1,8 @@
 //! The testkit proves its own cases can fail: a reference store with one
 //! deliberate flaw at a time (offset pagination, a cursor on a full last
 //! page, no limit cap, ids not unique, no version check, a same-version
-//! write refused, check-then-act writes) must fail the case written for that
+//! write refused, check-then-act writes, tenants ignored, cursors not bound
+//! to their tenant) must fail the case written for that
 //! flaw, and the same store without flaws must pass every case.
 
 use std::collections::{BTreeSet, HashMap};
@@ -12,6 +13,7 @@ use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
     async_trait, Dependent, Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, Result,
+    TenantId,
 };
 use patchbay_testkit::repository as cases;
 
@@ -32,6 +34,10 @@ struct Flaws {
     same_version_conflict: bool,
     /// Uniqueness is checked, the lock released, then the write done.
     check_then_act: bool,
+    /// One namespace for all: the tenant given is never compared.
+    ignores_tenant: bool,
+    /// Cursors carry no tenant (made and read as the default tenant's).
+    cursor_unbound: bool,
 }
 
 /// Profiles in a vector under one lock (when it does not release it).
@@ -56,14 +62,23 @@ impl Broken {
         self.profiles.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn name_taken(&self, name: &str) -> bool {
-        self.rows()
-            .iter()
-            .any(|p| name_key(&p.name) == name_key(name))
+    /// Whether `p` is visible to `tenant`.
+    fn mine(&self, p: &Profile, tenant: &TenantId) -> bool {
+        self.flaws.ignores_tenant || p.tenant == *tenant
     }
 
-    fn exists(&self, id: &ProfileId) -> Result<()> {
-        match self.rows().iter().any(|p| p.id == *id) {
+    fn name_taken(&self, tenant: &TenantId, name: &str) -> bool {
+        self.rows()
+            .iter()
+            .any(|p| self.mine(p, tenant) && name_key(&p.name) == name_key(name))
+    }
+
+    fn exists(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        match self
+            .rows()
+            .iter()
+            .any(|p| p.id == *id && self.mine(p, tenant))
+        {
             true => Ok(()),
             false => Err(not_found(id)),
         }
@@ -73,7 +88,7 @@ impl Broken {
     fn check_update(&self, rows: &[Profile], p: &Profile, expected: u64) -> Result<()> {
         let current = rows
             .iter()
-            .find(|r| r.id == p.id)
+            .find(|r| r.id == p.id && self.mine(r, &p.tenant))
             .ok_or_else(|| not_found(&p.id))?;
         let version_ok = self.flaws.no_version_check || current.version == expected;
         let refused_same = self.flaws.same_version_conflict && p.version == current.version;
@@ -84,9 +99,9 @@ impl Broken {
                 actual: current.version,
             });
         }
-        let taken = rows
-            .iter()
-            .any(|r| r.id != p.id && name_key(&r.name) == name_key(&p.name));
+        let taken = rows.iter().any(|r| {
+            r.id != p.id && self.mine(r, &p.tenant) && name_key(&r.name) == name_key(&p.name)
+        });
         if taken {
             return Err(Error::AlreadyExists {
                 name: p.name.clone(),
@@ -104,7 +119,7 @@ fn not_found(id: &ProfileId) -> Error {
 impl ProfileRepository for Broken {
     async fn create(&self, p: &Profile) -> Result<()> {
         if self.flaws.check_then_act {
-            if self.name_taken(&p.name) {
+            if self.name_taken(&p.tenant, &p.name) {
                 return Err(Error::AlreadyExists {
                     name: p.name.clone(),
                 });
@@ -112,7 +127,9 @@ impl ProfileRepository for Broken {
             tokio::task::yield_now().await;
         }
         let mut rows = self.rows();
-        let name_taken = rows.iter().any(|r| name_key(&r.name) == name_key(&p.name));
+        let name_taken = rows
+            .iter()
+            .any(|r| self.mine(r, &p.tenant) && name_key(&r.name) == name_key(&p.name));
         if !self.flaws.check_then_act && name_taken {
             return Err(Error::AlreadyExists {
                 name: p.name.clone(),
@@ -130,23 +147,27 @@ impl ProfileRepository for Broken {
         Ok(())
     }
 
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
         let rows = self.rows();
         rows.iter()
-            .find(|p| p.id == *id)
+            .find(|p| p.id == *id && self.mine(p, tenant))
             .cloned()
             .ok_or_else(|| not_found(id))
     }
 
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
         let rows = self.rows();
         rows.iter()
-            .find(|p| name_key(&p.name) == name_key(name))
+            .find(|p| self.mine(p, tenant) && name_key(&p.name) == name_key(name))
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
-    async fn list(&self, q: &ListQuery) -> Result<Page<Profile>> {
+    async fn list(&self, tenant: &TenantId, q: &ListQuery) -> Result<Page<Profile>> {
+        let cursor_tenant = match self.flaws.cursor_unbound {
+            true => TenantId::default(),
+            false => tenant.clone(),
+        };
         let limit = if self.flaws.no_limit_cap {
             q.limit.max(1)
         } else {
@@ -156,12 +177,17 @@ impl ProfileRepository for Broken {
         let mut rows: Vec<Profile> = self
             .rows()
             .iter()
-            .filter(|p| name_key(&p.name).starts_with(&prefix))
+            .filter(|p| self.mine(p, tenant) && name_key(&p.name).starts_with(&prefix))
             .filter(|p| q.connector.as_ref().is_none_or(|c| *c == p.connector))
+            .filter(|p| patchbay_core::labels::matches(&p.labels, &q.labels))
             .cloned()
             .collect();
         rows.sort_by_key(|p| name_key(&p.name));
-        let after = q.after.as_deref().map(decode_cursor).transpose()?;
+        let after = q
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(&cursor_tenant, c))
+            .transpose()?;
         let start = match (&after, self.flaws.offset_pages) {
             (None, _) => 0,
             (Some(offset), true) => offset
@@ -177,8 +203,8 @@ impl ProfileRepository for Broken {
             rest.len() > limit
         };
         let next_cursor = more.then(|| match self.flaws.offset_pages {
-            true => encode_cursor(&(start + items.len()).to_string()),
-            false => encode_cursor(&name_key(&items.last().expect("more").name)),
+            true => encode_cursor(&cursor_tenant, &(start + items.len()).to_string()),
+            false => encode_cursor(&cursor_tenant, &name_key(&items.last().expect("more").name)),
         });
         Ok(Page { items, next_cursor })
     }
@@ -196,12 +222,18 @@ impl ProfileRepository for Broken {
             .iter_mut()
             .find(|r| r.id == p.id)
             .ok_or_else(|| not_found(&p.id))?;
-        *row = p.clone();
+        // The stored tenant stays: only the content is the caller's.
+        let tenant = row.tenant.clone();
+        *row = Profile {
+            tenant,
+            ..p.clone()
+        };
         Ok(())
     }
 
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
         let mut deps = self.dependents.lock().unwrap();
+        self.exists(tenant, id)?;
         if let Some(d) = deps.get(id).filter(|d| !d.is_empty()) {
             return Err(Error::InUse {
                 id: id.to_string(),
@@ -218,17 +250,22 @@ impl ProfileRepository for Broken {
         Ok(())
     }
 
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
         let mut deps = self.dependents.lock().unwrap();
-        self.exists(id)?;
+        self.exists(tenant, id)?;
         deps.entry(id.clone()).or_default().insert(d.clone());
         Ok(())
     }
 
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
         let mut deps = self.dependents.lock().unwrap();
-        self.exists(id)?;
+        self.exists(tenant, id)?;
         Ok(deps.get_mut(id).is_some_and(|s| s.remove(d)))
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        let set: BTreeSet<TenantId> = self.rows().iter().map(|p| p.tenant.clone()).collect();
+        Ok(set.into_iter().collect())
     }
 
     async fn key_checks(&self) -> Result<Vec<patchbay_core::KeyCheck>> {
@@ -248,9 +285,9 @@ impl ProfileRepository for Broken {
         Ok(self.key_checks.lock().unwrap().remove(key_id).is_some())
     }
 
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
         let deps = self.dependents.lock().unwrap();
-        self.exists(id)?;
+        self.exists(tenant, id)?;
         Ok(deps
             .get(id)
             .map(|s| s.iter().cloned().collect())
@@ -375,6 +412,42 @@ must_catch!(
         ..Flaws::default()
     },
     |r| cases::concurrent_creates_one_wins(r).await
+);
+
+must_catch!(
+    a_shared_namespace_is_caught_by_names,
+    Flaws {
+        ignores_tenant: true,
+        ..Flaws::default()
+    },
+    |r| cases::same_name_in_two_tenants(&*r).await
+);
+
+must_catch!(
+    a_shared_namespace_is_caught_by_ids,
+    Flaws {
+        ignores_tenant: true,
+        ..Flaws::default()
+    },
+    |r| cases::other_tenants_profiles_are_not_found(&*r).await
+);
+
+must_catch!(
+    a_shared_namespace_is_caught_by_lists,
+    Flaws {
+        ignores_tenant: true,
+        ..Flaws::default()
+    },
+    |r| cases::lists_and_cursors_stay_in_their_tenant(&*r).await
+);
+
+must_catch!(
+    a_cursor_valid_in_every_tenant_is_caught,
+    Flaws {
+        cursor_unbound: true,
+        ..Flaws::default()
+    },
+    |r| cases::lists_and_cursors_stay_in_their_tenant(&*r).await
 );
 
 /// The sound reference store passes the whole suite: the flaws above are

@@ -35,7 +35,12 @@ impl ProfileService {
     /// # Errors
     /// As [`validate`](Self::validate) for `desired`; `SecretUnavailable`
     /// when a stored secret cannot be opened.
-    pub fn matches(&self, current: &Profile, desired: &NewProfile, purpose: &str) -> Result<bool> {
+    pub async fn matches(
+        &self,
+        current: &Profile,
+        desired: &NewProfile,
+        purpose: &str,
+    ) -> Result<bool> {
         self.validate(desired)?;
         let reg = self.inner.registry.get(&desired.connector)?;
         let mut config = desired.config.clone();
@@ -43,6 +48,7 @@ impl ProfileService {
         let (public, secrets) = Self::split(reg, config);
         if current.connector != desired.connector
             || current.description != desired.description
+            || current.labels != desired.labels
             || Value::Object(public) != Value::Object(current.config.clone())
             || secrets.keys().ne(current.secrets.0.keys())
         {
@@ -51,7 +57,7 @@ impl ProfileService {
         if secrets.is_empty() {
             return Ok(true);
         }
-        self.audit(current, "compare", purpose);
+        self.audit(current, "compare", purpose).await?;
         let stored = self.open_fields(current)?;
         Ok(secrets
             .iter()

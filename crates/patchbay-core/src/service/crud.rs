@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::config::{check_description, rebinding_errors};
 use super::ProfileService;
+use crate::audit::AuditAction;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::input::check_line;
 use crate::profile::{merge_patch, validate_name, NewProfile, Profile, ProfileId, ProfileUpdate};
@@ -42,8 +43,18 @@ impl ProfileService {
                 errors.extend(check_line(path, value).err());
             }
         }
+        if query.labels.len() > crate::labels::MAX_LABELS {
+            errors.push(FieldError::new("/label", "at most 16 label filters"));
+        }
+        for (key, value) in &query.labels {
+            let bad =
+                crate::labels::check_key(key).and_then(|()| crate::labels::check_value(key, value));
+            if let Err(e) = bad {
+                errors.push(FieldError::new("/label", e.message));
+            }
+        }
         ValidationErrors(errors).into_result()?;
-        self.inner.repo.list(query).await
+        self.inner.repo.list(&self.tenant, query).await
     }
 
     /// The profile with `id`.
@@ -51,7 +62,7 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`.
     pub async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.inner.repo.get(id).await
+        self.inner.repo.get(&self.tenant, id).await
     }
 
     /// The profile named `name` (case-insensitively).
@@ -64,7 +75,7 @@ impl ProfileService {
         if validate_name(name).is_err() {
             return Err(Error::NotFound(name.escape_debug().to_string()));
         }
-        self.inner.repo.get_by_name(name).await
+        self.inner.repo.get_by_name(&self.tenant, name).await
     }
 
     /// Validates, seals and stores a new profile. Nothing is stored unless
@@ -73,12 +84,22 @@ impl ProfileService {
     /// # Errors
     /// `UnknownConnector`; `Validation` listing every problem;
     /// `AlreadyExists` when the name is taken.
-    pub async fn create(&self, mut new: NewProfile) -> Result<Profile> {
+    pub async fn create(&self, new: NewProfile) -> Result<Profile> {
+        let result = self.create_inner(new).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Create, None, None, e).await;
+        }
+        result
+    }
+
+    async fn create_inner(&self, mut new: NewProfile) -> Result<Profile> {
         let reg = self.inner.registry.get(&new.connector)?;
         crate::input::integral_numbers(&mut new.config);
         let mut errors = Vec::new();
         errors.extend(validate_name(&new.name).err());
         check_description(new.description.as_deref(), &mut errors);
+        crate::labels::validate_labels(&new.labels, &mut errors);
+        self.reserved_label_errors(&Default::default(), &new.labels, &mut errors);
         self.check_config(reg, &new.config, &mut errors);
         ValidationErrors(errors).into_result()?;
 
@@ -88,16 +109,19 @@ impl ProfileService {
         let profile = Profile {
             secrets: self.seal(&id, &secrets)?,
             id,
+            tenant: self.tenant.clone(),
             name: new.name,
             connector: new.connector,
             description: new.description,
             config,
+            labels: new.labels,
             created_at: now,
             updated_at: now,
             version: 1,
         };
-        self.inner.repo.create(&profile).await?;
-        tracing::info!(profile = %profile.id, connector = %profile.connector, "profile created");
+        let event = self.audit_event(AuditAction::Create, Some(&profile.id), Some(1), None);
+        self.inner.repo.create_audited(&profile, &event).await?;
+        tracing::info!(tenant = %self.tenant, profile = %profile.id, connector = %profile.connector, "profile created");
         Ok(profile)
     }
 
@@ -111,7 +135,16 @@ impl ProfileService {
     /// `VersionConflict` when `update.version` is not the stored version or
     /// the profile changed concurrently.
     pub async fn update(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
-        let current = self.inner.repo.get(id).await?;
+        let result = self.update_inner(id, update).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Update, Some(id), None, e)
+                .await;
+        }
+        result
+    }
+
+    async fn update_inner(&self, id: &ProfileId, update: ProfileUpdate) -> Result<Profile> {
+        let current = self.inner.repo.get(&self.tenant, id).await?;
         if let Some(expected) = update.version {
             if expected != current.version {
                 return Err(Error::VersionConflict {
@@ -121,6 +154,7 @@ impl ProfileService {
                 });
             }
         }
+        self.check_managed(&current)?;
         let reg = self.inner.registry.get(&current.connector)?;
         let mut errors = Vec::new();
         if let Some(name) = &update.name {
@@ -130,6 +164,11 @@ impl ProfileService {
             check_description(description.as_deref(), &mut errors);
         }
         let mut next = current.clone();
+        if let Some(patch) = &update.labels {
+            next.labels = crate::labels::patch_labels(&current.labels, patch, &mut errors);
+            crate::labels::validate_labels(&next.labels, &mut errors);
+            self.reserved_label_errors(&current.labels, &next.labels, &mut errors);
+        }
         if let Some(patch) = &update.config {
             if patch.is_object() {
                 let mut full = Self::join(&current.config, &self.open_for_patch(&current, patch)?);
@@ -159,8 +198,12 @@ impl ProfileService {
         }
         next.version = current.version + 1;
         next.updated_at = now();
-        self.inner.repo.update(&next, current.version).await?;
-        tracing::info!(profile = %id, version = next.version, "profile updated");
+        let event = self.audit_event(AuditAction::Update, Some(id), Some(next.version), None);
+        self.inner
+            .repo
+            .update_audited(&next, current.version, &event)
+            .await?;
+        tracing::info!(tenant = %self.tenant, profile = %id, version = next.version, "profile updated");
         Ok(next)
     }
 
@@ -169,8 +212,25 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `InUse` listing the dependents.
     pub async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.inner.repo.delete(id).await?;
-        tracing::info!(profile = %id, "profile deleted");
+        let result = self.delete_inner(id).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Delete, Some(id), None, e)
+                .await;
+        }
+        result
+    }
+
+    async fn delete_inner(&self, id: &ProfileId) -> Result<()> {
+        // Read first for the event's version (the last one the profile had).
+        let current = self.inner.repo.get(&self.tenant, id).await?;
+        self.check_managed(&current)?;
+        let version = current.version;
+        let event = self.audit_event(AuditAction::Delete, Some(id), Some(version), None);
+        self.inner
+            .repo
+            .delete_audited(&self.tenant, id, &event)
+            .await?;
+        tracing::info!(tenant = %self.tenant, profile = %id, "profile deleted");
         Ok(())
     }
 
@@ -180,8 +240,21 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`; `Validation` for an empty or over-long kind or id.
     pub async fn attach(&self, id: &ProfileId, dependent: &Dependent) -> Result<()> {
-        check_dependent(dependent)?;
-        self.inner.repo.attach(id, dependent).await
+        let event = self.audit_event(AuditAction::Attach, Some(id), None, None);
+        let result = match check_dependent(dependent) {
+            Ok(()) => {
+                self.inner
+                    .repo
+                    .attach_audited(&self.tenant, id, dependent, &event)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Attach, Some(id), None, e)
+                .await;
+        }
+        result
     }
 
     /// Removes a dependent; returns whether it was attached.
@@ -189,8 +262,21 @@ impl ProfileService {
     /// # Errors
     /// `NotFound` for an unknown profile.
     pub async fn detach(&self, id: &ProfileId, dependent: &Dependent) -> Result<bool> {
-        check_dependent(dependent)?;
-        self.inner.repo.detach(id, dependent).await
+        let event = self.audit_event(AuditAction::Detach, Some(id), None, None);
+        let result = match check_dependent(dependent) {
+            Ok(()) => {
+                self.inner
+                    .repo
+                    .detach_audited(&self.tenant, id, dependent, &event)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Detach, Some(id), None, e)
+                .await;
+        }
+        result
     }
 
     /// What depends on the profile.
@@ -198,7 +284,7 @@ impl ProfileService {
     /// # Errors
     /// `NotFound`.
     pub async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        self.inner.repo.dependents(id).await
+        self.inner.repo.dependents(&self.tenant, id).await
     }
 }
 

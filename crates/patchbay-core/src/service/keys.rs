@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::config::PlainSecrets;
 use super::crud::now;
 use super::ProfileService;
+use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::key_check::KeyCheckStatus;
 use crate::profile::{Profile, ProfileId};
@@ -138,28 +139,32 @@ impl ProfileService {
     /// `Storage` when the store fails or a profile keeps changing under it.
     pub async fn reseal(&self) -> Result<ResealReport> {
         let mut report = ResealReport::default();
-        let mut query = ListQuery {
-            limit: MAX_PAGE_SIZE,
-            ..ListQuery::default()
-        };
-        loop {
-            let page = self.inner.repo.list(&query).await?;
-            for profile in page.items {
-                let id = profile.id.clone();
-                match self.reseal_one(profile).await? {
-                    Resealed::Yes => report.resealed += 1,
-                    Resealed::NotNeeded => {}
-                    Resealed::Skipped(fields) => {
-                        tracing::warn!(profile = %id, fields = ?fields, "reseal skipped a profile whose secrets cannot be opened");
-                        report.skipped.push(SkippedProfile { id, fields });
+        // Store-wide: keys are the host's, whichever tenant a profile is in.
+        for tenant in self.inner.repo.tenants().await? {
+            let mut query = ListQuery {
+                limit: MAX_PAGE_SIZE,
+                ..ListQuery::default()
+            };
+            loop {
+                let page = self.inner.repo.list(&tenant, &query).await?;
+                for profile in page.items {
+                    let id = profile.id.clone();
+                    match self.reseal_one(profile).await? {
+                        Resealed::Yes => report.resealed += 1,
+                        Resealed::NotNeeded => {}
+                        Resealed::Skipped(fields) => {
+                            tracing::warn!(profile = %id, fields = ?fields, "reseal skipped a profile whose secrets cannot be opened");
+                            report.skipped.push(SkippedProfile { id, fields });
+                        }
                     }
                 }
-            }
-            match page.next_cursor {
-                Some(c) => query.after = Some(c),
-                None => return Ok(report),
+                match page.next_cursor {
+                    Some(c) => query.after = Some(c),
+                    None => break,
+                }
             }
         }
+        Ok(report)
     }
 
     async fn reseal_one(&self, mut profile: Profile) -> Result<Resealed> {
@@ -186,10 +191,22 @@ impl ProfileService {
             next.secrets = self.seal(&profile.id, &plain)?;
             next.version = profile.version + 1;
             next.updated_at = now();
-            match self.inner.repo.update(&next, profile.version).await {
+            // The reseal is the host's, in the profile's own tenant.
+            let event = self.tenant(profile.tenant.clone()).audit_event(
+                AuditAction::Reseal,
+                Some(&profile.id),
+                Some(next.version),
+                None,
+            );
+            match self
+                .inner
+                .repo
+                .update_audited(&next, profile.version, &event)
+                .await
+            {
                 Ok(()) => return Ok(Resealed::Yes),
                 Err(Error::VersionConflict { .. }) => {
-                    match self.inner.repo.get(&profile.id).await {
+                    match self.inner.repo.get(&profile.tenant, &profile.id).await {
                         Ok(fresh) => profile = fresh,
                         Err(Error::NotFound(_)) => return Ok(Resealed::NotNeeded),
                         Err(e) => return Err(e),
@@ -299,19 +316,22 @@ impl ProfileService {
         Ok(users)
     }
 
-    /// Every stored profile, page by page.
+    /// Every stored profile of every tenant, page by page.
     async fn each_profile(&self, mut f: impl FnMut(&Profile)) -> Result<()> {
-        let mut query = ListQuery {
-            limit: MAX_PAGE_SIZE,
-            ..ListQuery::default()
-        };
-        loop {
-            let page = self.inner.repo.list(&query).await?;
-            page.items.iter().for_each(&mut f);
-            match page.next_cursor {
-                Some(c) => query.after = Some(c),
-                None => return Ok(()),
+        for tenant in self.inner.repo.tenants().await? {
+            let mut query = ListQuery {
+                limit: MAX_PAGE_SIZE,
+                ..ListQuery::default()
+            };
+            loop {
+                let page = self.inner.repo.list(&tenant, &query).await?;
+                page.items.iter().for_each(&mut f);
+                match page.next_cursor {
+                    Some(c) => query.after = Some(c),
+                    None => break,
+                }
             }
         }
+        Ok(())
     }
 }

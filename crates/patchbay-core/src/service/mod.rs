@@ -1,9 +1,11 @@
 //! [`ProfileService`]: the one entry point over a repository and connectors.
 
+mod audit;
 mod compare;
 mod config;
 mod crud;
 mod keys;
+mod managed;
 mod probe;
 mod resolve;
 mod uri;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 pub use keys::{ResealReport, SkippedProfile};
+pub use managed::{MANAGED_BY_LABEL, RESERVED_LABEL_PREFIX};
 
 use crate::connector::Connector;
 use crate::error::Result;
@@ -24,6 +27,7 @@ use crate::repository::ProfileRepository;
 use crate::seal::{Keyring, Sealer};
 use crate::secret::SecretResolver;
 use crate::secret_access::{EnvFileResolver, SecretAccess};
+use crate::tenant::TenantId;
 
 /// Probe deadline when the caller gives none.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,9 +40,18 @@ pub const DEFAULT_MAX_CONCURRENT_PROBES: usize = 32;
 ///
 /// Every operation a host offers its users goes through here; the HTTP
 /// adapter only parses and renders.
+///
+/// A service works within one tenant: the default one from
+/// [`build`](ProfileServiceBuilder::build), another from
+/// [`tenant`](Self::tenant) (a cheap clone sharing everything else).
 #[derive(Clone)]
 pub struct ProfileService {
     inner: Arc<Inner>,
+    tenant: TenantId,
+    /// The actor recorded in audit events ([`acting_as`](Self::acting_as)).
+    principal: Option<Arc<str>>,
+    /// Acting as a provisioning source ([`provisioner`](Self::provisioner)).
+    provisioning: bool,
 }
 
 struct Inner {
@@ -55,11 +68,14 @@ struct Inner {
     /// really returns (a lookup cut off at the deadline still holds a
     /// blocking thread), so slow resolvers cannot exhaust the blocking pool.
     lookups: Arc<Semaphore>,
+    /// API edits of provisioned profiles are allowed (they drift from their source).
+    allow_drift: bool,
 }
 
 impl std::fmt::Debug for ProfileService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProfileService")
+            .field("tenant", &self.tenant)
             .field("connectors", &self.inner.registry.kinds())
             .field("policy", &self.inner.policy)
             .field("probe_timeout", &self.inner.probe_timeout)
@@ -81,7 +97,25 @@ impl ProfileService {
             max_probe_timeout: DEFAULT_MAX_PROBE_TIMEOUT,
             max_concurrent_probes: DEFAULT_MAX_CONCURRENT_PROBES,
             on_secret_access: None,
+            allow_drift: false,
         }
+    }
+
+    /// The same service scoped to `tenant`: every read, write, probe,
+    /// resolve and watch sees only that tenant's profiles. Cheap (shares the
+    /// store, connectors, keys and probe slots).
+    pub fn tenant(&self, tenant: TenantId) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            tenant,
+            principal: self.principal.clone(),
+            provisioning: self.provisioning,
+        }
+    }
+
+    /// The tenant this service works within.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
     }
 
     /// The repository behind the service.
@@ -109,6 +143,7 @@ pub struct ProfileServiceBuilder {
     max_probe_timeout: Duration,
     max_concurrent_probes: usize,
     on_secret_access: Option<resolve::AccessHook>,
+    allow_drift: bool,
 }
 
 impl ProfileServiceBuilder {
@@ -169,6 +204,14 @@ impl ProfileServiceBuilder {
         self
     }
 
+    /// Let API callers edit and delete profiles a provisioning source
+    /// manages (default: refused with `PROFILE_MANAGED`); the next apply of
+    /// the source puts them back.
+    pub fn allow_drift(mut self, allow: bool) -> Self {
+        self.allow_drift = allow;
+        self
+    }
+
     /// Builds the service.
     ///
     /// # Errors
@@ -192,7 +235,11 @@ impl ProfileServiceBuilder {
                 probes: Semaphore::new(self.max_concurrent_probes),
                 on_secret_access: self.on_secret_access,
                 lookups: Arc::new(Semaphore::new(self.max_concurrent_probes)),
+                allow_drift: self.allow_drift,
             }),
+            tenant: TenantId::default(),
+            principal: None,
+            provisioning: false,
         })
     }
 

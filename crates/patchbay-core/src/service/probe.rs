@@ -11,6 +11,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::config::{scrub, PlainSecrets};
 use super::ProfileService;
+use crate::audit::AuditAction;
 use crate::connector::{
     AutocompleteQuery, Endpoint, ResolvedConfig, Suggestion, TestReport, MAX_SUGGESTION_LIMIT,
 };
@@ -65,9 +66,16 @@ impl ProfileService {
         id: &ProfileId,
         timeout: Option<Duration>,
     ) -> Result<TestReport> {
-        let profile = self.inner.repo.get(id).await?;
+        let profile = match self.inner.repo.get(&self.tenant, id).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.audit_failure(AuditAction::Test, Some(id), None, &e)
+                    .await;
+                return Err(e);
+            }
+        };
         let reg = self.inner.registry.get(&profile.connector)?;
-        self.audit(&profile, "test", "test");
+        self.audit(&profile, "test", "test").await?;
         let secrets = self.open(&profile)?;
         let connector = &reg.connector;
         self.probe(
@@ -105,7 +113,14 @@ impl ProfileService {
             }
         }
         ValidationErrors(errors).into_result()?;
-        let profile = self.inner.repo.get(id).await?;
+        let profile = match self.inner.repo.get(&self.tenant, id).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.audit_failure(AuditAction::Autocomplete, Some(id), None, &e)
+                    .await;
+                return Err(e);
+            }
+        };
         let reg = self.inner.registry.get(&profile.connector)?;
         let types = reg.connector.autocomplete_types();
         if !types.contains(&query.kind.as_str()) {
@@ -120,7 +135,7 @@ impl ProfileService {
                 )
             }));
         }
-        self.audit(&profile, "autocomplete", &query.kind);
+        self.audit(&profile, "autocomplete", &query.kind).await?;
         let secrets = self.open(&profile)?;
         let connector = &reg.connector;
         self.probe(reg, &profile.config, secrets, None, |config, deadline| async move {

@@ -10,6 +10,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::config::PlainSecrets;
 use super::{ProfileService, ProfileServiceBuilder};
+use crate::audit::AuditAction;
 use crate::connector::{ResolvedConfig, ALL_FIELDS};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::profile::{merge_patch, Profile};
@@ -61,16 +62,28 @@ impl ProfileService {
         let deadline = Instant::now() + budget;
         let read = async {
             match &req.profile {
-                ProfileRef::Id(id) => self.inner.repo.get(id).await,
-                ProfileRef::Name(name) => self.inner.repo.get_by_name(name).await,
+                ProfileRef::Id(id) => self.inner.repo.get(&self.tenant, id).await,
+                ProfileRef::Name(name) => self.inner.repo.get_by_name(&self.tenant, name).await,
             }
         };
-        let profile = timeout_at(deadline, read)
+        let read = timeout_at(deadline, read)
             .await
             .map_err(|_| Error::Storage {
                 message: format!("the store did not answer within {} ms", budget.as_millis()),
                 source: None,
-            })??;
+            })
+            .and_then(|r| r);
+        let profile = match read {
+            Ok(p) => p,
+            Err(e) => {
+                let id = match &req.profile {
+                    ProfileRef::Id(id) => Some(id),
+                    ProfileRef::Name(_) => None,
+                };
+                self.audit_failure(AuditAction::Resolve, id, None, &e).await;
+                return Err(e);
+            }
+        };
         if let Some(expected) = req.version.filter(|v| *v != profile.version) {
             return Err(Error::VersionConflict {
                 id: profile.id.to_string(),
@@ -79,7 +92,7 @@ impl ProfileService {
             });
         }
         let reg = self.inner.registry.get(&profile.connector)?;
-        self.audit(&profile, "resolve", &req.purpose);
+        self.audit(&profile, "resolve", &req.purpose).await?;
         let secrets = self.open_fields(&profile)?;
         let (public, overrides) = match req.overrides {
             Some(o) => self.layer(reg, &profile.config, &secrets, o, req.allow_conflicts)?,
@@ -97,8 +110,21 @@ impl ProfileService {
         })
     }
 
-    /// Records that `profile`'s secrets are being opened.
-    pub(super) fn audit(&self, profile: &Profile, operation: &'static str, purpose: &str) {
+    /// Records that `profile`'s secrets are being opened: the trail event
+    /// first (no event, no opening), then the log line and the hook.
+    pub(super) async fn audit(
+        &self,
+        profile: &Profile,
+        operation: &'static str,
+        purpose: &str,
+    ) -> Result<()> {
+        let action = match operation {
+            "test" => AuditAction::Test,
+            "autocomplete" => AuditAction::Autocomplete,
+            _ => AuditAction::Resolve,
+        };
+        self.audit_opening(action, &profile.id, profile.version)
+            .await?;
         tracing::info!(
             target: "patchbay::audit",
             profile = %profile.id,
@@ -118,6 +144,7 @@ impl ProfileService {
                 fields: profile.secrets.0.keys().map(String::as_str).collect(),
             });
         }
+        Ok(())
     }
 
     /// Opens each sealed field; a failure names the field.

@@ -58,6 +58,7 @@ impl ProfileService {
             connector,
             description,
             config,
+            labels: Default::default(),
         })
         .await
     }

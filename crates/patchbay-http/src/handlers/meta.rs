@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::{codes, ApiError};
-use crate::extract::ProfilePath;
+use crate::extract::{ProfilePath, Scoped};
 use crate::openapi::schemas::{ConnectorsResponse, DependentsResponse, ErrorResponse};
 use crate::render;
 use crate::router::AppState;
@@ -25,10 +25,10 @@ use crate::router::AppState;
     )
 )]
 pub(crate) async fn dependents(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
-    let dependents = state.service.dependents(&id).await?;
+    let dependents = service.dependents(&id).await?;
     Ok(render::ok(dependents))
 }
 

@@ -1,17 +1,15 @@
 //! Connection tests and autocomplete: the routes that reach live systems.
 
-use axum::extract::State;
 use axum::response::Response;
 use patchbay_core::{AutocompleteQuery, FieldError, NewProfile};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::{JsonBody, Params, ProfilePath};
+use crate::extract::{JsonBody, Params, ProfilePath, Scoped};
 use crate::openapi::schemas::{
     ErrorResponse, SuggestionsResponse, TestProfileRequest, TestResponse,
 };
 use crate::render;
-use crate::router::AppState;
 
 /// Test an unsaved configuration
 ///
@@ -31,10 +29,10 @@ use crate::router::AppState;
     )
 )]
 pub(crate) async fn test_config(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     JsonBody(new): JsonBody<NewProfile>,
 ) -> Result<Response, ApiError> {
-    let report = state.service.test_config(&new, None).await?;
+    let report = service.test_config(&new, None).await?;
     Ok(render::ok(report))
 }
 
@@ -52,10 +50,10 @@ pub(crate) async fn test_config(
     )
 )]
 pub(crate) async fn test_profile(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
-    let report = state.service.test_profile(&id, None).await?;
+    let report = service.test_profile(&id, None).await?;
     Ok(render::ok(report))
 }
 
@@ -81,7 +79,7 @@ pub(crate) async fn test_profile(
     )
 )]
 pub(crate) async fn autocomplete(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
     params: Params,
 ) -> Result<Response, ApiError> {
@@ -103,6 +101,6 @@ pub(crate) async fn autocomplete(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let suggestions = state.service.autocomplete(&id, &query).await?;
+    let suggestions = service.autocomplete(&id, &query).await?;
     Ok(render::ok(json!({ "suggestions": suggestions })))
 }

@@ -8,7 +8,7 @@ use patchbay_core::{ListQuery, NewProfile, ProfileUpdate};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::{IfMatch, JsonBody, Params, ProfilePath};
+use crate::extract::{IfMatch, JsonBody, Params, ProfilePath, Scoped};
 use crate::openapi::schemas::{
     DeletedResponse, ErrorResponse, NewProfileRequest, ProfileListResponse, ProfileResponse,
     UpdateProfileRequest,
@@ -27,6 +27,8 @@ use crate::router::AppState;
         ("prefix" = Option<String>, Query, description = "Only names starting with this (case-insensitive)"),
         ("limit" = Option<u32>, Query, description = "Page size (default 100)", minimum = 1, maximum = 1000),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("label" = Option<Vec<String>>, Query, explode,
+            description = "Only profiles with this label, as `key:value` (repeatable, every one must match; at most 16)"),
     ),
     responses(
         (status = 200, description = "A page of profiles", body = ProfileListResponse),
@@ -36,27 +38,41 @@ use crate::router::AppState;
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
+    Scoped(service): Scoped,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
-    let revision = state.service.revision();
-    // `?` + the query: never a profile id, the key of a single profile.
-    let key = format!("?{}", raw.as_deref().unwrap_or_default());
+    let revision = service.revision();
+    // tenant + `?` + the query: never a tenant + `/` + profile id, the key
+    // of a single profile (tenant ids hold neither `?` nor `/`).
+    let key = format!(
+        "{}?{}",
+        service.tenant_id(),
+        raw.as_deref().unwrap_or_default()
+    );
     if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }
     let params = Params::parse(raw.as_deref())?;
     let mut errors = Vec::new();
+    let mut labels = Vec::new();
+    for filter in params.all("label") {
+        match patchbay_core::labels::parse_filter(&filter) {
+            Ok(pair) => labels.push(pair),
+            Err(e) => errors.push(e),
+        }
+    }
     let query = ListQuery {
         connector: params.get("connector", &mut errors),
         name_prefix: params.get("prefix", &mut errors),
+        labels,
         after: params.get("cursor", &mut errors),
         limit: params.limit(MAX_PAGE_SIZE, ListQuery::default().limit, &mut errors),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let page = state.service.list(&query).await?;
+    let page = service.list(&query).await?;
     let data: Vec<ProfileView<'_>> = page.items.iter().map(ProfileView::from).collect();
     let rendered = Rendered {
         body: render::bytes(&ListData {
@@ -86,10 +102,10 @@ pub(crate) async fn list(
     )
 )]
 pub(crate) async fn create(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     JsonBody(new): JsonBody<NewProfile>,
 ) -> Result<Response, ApiError> {
-    let profile = state.service.create(new).await?;
+    let profile = service.create(new).await?;
     Ok(render::profile(StatusCode::CREATED, &profile))
 }
 
@@ -106,15 +122,17 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
     // Loaded before the read: see crate::cache.
-    let revision = state.service.revision();
-    if let Some(hit) = state.cache.get(id.as_str(), revision) {
+    let revision = service.revision();
+    let key = format!("{}/{id}", service.tenant_id());
+    if let Some(hit) = state.cache.get(&key, revision) {
         return Ok(hit.response(StatusCode::OK));
     }
-    let rendered = render::rendered_profile(&state.service.get(&id).await?)?;
-    state.cache.put(id.to_string(), revision, &rendered);
+    let rendered = render::rendered_profile(&service.get(&id).await?)?;
+    state.cache.put(key, revision, &rendered);
     Ok(rendered.response(StatusCode::OK))
 }
 
@@ -142,7 +160,7 @@ pub(crate) async fn get(
     )
 )]
 pub(crate) async fn update(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
     IfMatch(if_match): IfMatch,
     JsonBody(mut update): JsonBody<ProfileUpdate>,
@@ -157,7 +175,7 @@ pub(crate) async fn update(
         (Some(h), _) => update.version = Some(h),
         _ => {}
     }
-    let profile = state.service.update(&id, update).await?;
+    let profile = service.update(&id, update).await?;
     Ok(render::profile(StatusCode::OK, &profile))
 }
 
@@ -175,10 +193,10 @@ pub(crate) async fn update(
     )
 )]
 pub(crate) async fn delete(
-    State(state): State<AppState>,
+    Scoped(service): Scoped,
     ProfilePath(id): ProfilePath,
 ) -> Result<Response, ApiError> {
-    state.service.delete(&id).await?;
+    service.delete(&id).await?;
     Ok(render::ok(
         json!({ "message": "Connection profile deleted successfully" }),
     ))

@@ -6,7 +6,50 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use std::collections::BTreeMap;
+
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+
 use crate::render::ProfileView;
+
+/// A label key: 1-63 of `a-z`, `0-9`, `_`, `.`, `-`, `/`.
+const LABEL_KEY: &str = "^[a-z0-9_./-]{1,63}$";
+/// A label value: at most 63 characters, none a control character.
+const LABEL_VALUE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]{0,63}$";
+
+fn label_value() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(63))
+        .pattern(Some(LABEL_VALUE))
+}
+
+fn labels_object(value: Schema) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .max_properties(Some(patchbay_core::labels::MAX_LABELS))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(LABEL_KEY)),
+        ))
+        .additional_properties(Some(RefOr::T(value)))
+}
+
+/// Labels: at most 16; keys `[a-z0-9_./-]{1,63}`; values up to 63
+/// characters without control characters.
+pub(crate) fn labels_schema() -> Schema {
+    Schema::Object(labels_object(Schema::Object(label_value().build())).build())
+}
+
+/// A merge patch of labels: values as in [`labels_schema`], or `null`.
+pub(crate) fn labels_patch_schema() -> Schema {
+    let value = label_value()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .build();
+    Schema::Object(labels_object(Schema::Object(value)).build())
+}
 
 /// A new profile (also the body of a test of an unsaved config).
 #[derive(Deserialize, ToSchema)]
@@ -35,6 +78,9 @@ pub struct NewProfileRequest {
     /// `{{ env:VAR }}` / `{{ file:/path }}` references).
     #[schema(value_type = Object)]
     config: Map<String, Value>,
+    /// Labels, such as `{"env": "prod"}`.
+    #[schema(schema_with = labels_schema, required = false)]
+    labels: Option<BTreeMap<String, String>>,
 }
 
 /// An unsaved config to test: the body of a create, with an optional
@@ -80,6 +126,10 @@ pub struct UpdateProfileRequest {
     /// `null` removes, omitted fields (secrets included) are kept.
     #[schema(value_type = Object, nullable = false, required = false)]
     config: Option<Map<String, Value>>,
+    /// JSON merge patch over the labels: a string sets a label, `null`
+    /// removes it, omitted labels are kept.
+    #[schema(schema_with = labels_patch_schema, required = false)]
+    labels: Option<Map<String, Value>>,
     /// The version read earlier; a different stored version is a 409.
     #[schema(nullable = false, minimum = 0)]
     version: Option<u64>,
@@ -223,4 +273,39 @@ pub struct ErrorBody {
 #[derive(ToSchema)]
 pub struct ErrorResponse {
     error: ErrorBody,
+}
+
+/// One audit event.
+#[derive(ToSchema)]
+pub struct AuditEventView {
+    /// Position in the trail (ascending).
+    #[schema(minimum = 1)]
+    seq: u64,
+    /// When (RFC 3339, UTC).
+    #[schema(value_type = String, format = DateTime)]
+    at: String,
+    /// Who: the principal's subject (a token's name, a user id), when named.
+    principal: Option<String>,
+    /// What was done.
+    #[schema(value_type = String, example = "update")]
+    action: String,
+    /// Which profile, when one was named.
+    profile_id: Option<String>,
+    /// The profile's version written, opened or refused, when known.
+    #[schema(minimum = 0)]
+    version: Option<u64>,
+    /// `success` or `failure`.
+    #[schema(value_type = String, example = "success")]
+    outcome: String,
+    /// The error code of a failure.
+    error_code: Option<String>,
+}
+
+/// A page of the audit trail.
+#[derive(ToSchema)]
+pub struct AuditListResponse {
+    data: Vec<AuditEventView>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use patchbay_core::{
     async_trait, Dependent, KeyCheck, ListQuery, Page, Profile, ProfileId, ProfileRepository,
-    Result,
+    Result, TenantId,
 };
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use sqlx::Connection;
@@ -116,37 +116,80 @@ impl ProfileRepository for TestStore {
     async fn create(&self, p: &Profile) -> Result<()> {
         self.store.create(p).await
     }
-    async fn get(&self, id: &ProfileId) -> Result<Profile> {
-        self.store.get(id).await
+    async fn tenants(&self) -> Result<Vec<TenantId>> {
+        self.store.tenants().await
     }
-    async fn get_by_name(&self, name: &str) -> Result<Profile> {
-        self.store.get_by_name(name).await
+    async fn get(&self, tenant: &TenantId, id: &ProfileId) -> Result<Profile> {
+        self.store.get(tenant, id).await
     }
-    async fn list(&self, q: &ListQuery) -> Result<Page<Profile>> {
-        self.store.list(q).await
+    async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile> {
+        self.store.get_by_name(tenant, name).await
+    }
+    async fn list(&self, tenant: &TenantId, q: &ListQuery) -> Result<Page<Profile>> {
+        self.store.list(tenant, q).await
     }
     async fn update(&self, p: &Profile, v: u64) -> Result<()> {
         self.store.update(p, v).await
     }
-    async fn delete(&self, id: &ProfileId) -> Result<()> {
-        self.store.delete(id).await
+    async fn delete(&self, tenant: &TenantId, id: &ProfileId) -> Result<()> {
+        self.store.delete(tenant, id).await
     }
-    async fn attach(&self, id: &ProfileId, d: &Dependent) -> Result<()> {
-        self.store.attach(id, d).await
+    async fn attach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<()> {
+        self.store.attach(tenant, id, d).await
     }
-    async fn detach(&self, id: &ProfileId, d: &Dependent) -> Result<bool> {
-        self.store.detach(id, d).await
+    async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
+        self.store.detach(tenant, id, d).await
     }
-    async fn dependents(&self, id: &ProfileId) -> Result<Vec<Dependent>> {
-        self.store.dependents(id).await
+    async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {
+        self.store.dependents(tenant, id).await
     }
     // Passed through, so the suite judges the store's answer, not the
     // trait's default.
     fn revision(&self) -> Option<u64> {
         self.store.revision()
     }
-    async fn watch(&self) -> Result<patchbay_core::ProfileEvents> {
-        self.store.watch().await
+    fn audit(&self) -> Option<&dyn patchbay_core::AuditSink> {
+        self.store.audit()
+    }
+    async fn create_audited(&self, p: &Profile, e: &patchbay_core::AuditEvent) -> Result<()> {
+        self.store.create_audited(p, e).await
+    }
+    async fn update_audited(
+        &self,
+        p: &Profile,
+        v: u64,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
+        self.store.update_audited(p, v, e).await
+    }
+    async fn delete_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
+        self.store.delete_audited(t, id, e).await
+    }
+    async fn attach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<()> {
+        self.store.attach_audited(t, id, d, e).await
+    }
+    async fn detach_audited(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        e: &patchbay_core::AuditEvent,
+    ) -> Result<bool> {
+        self.store.detach_audited(t, id, d, e).await
+    }
+    async fn watch(&self, tenant: &TenantId) -> Result<patchbay_core::ProfileEvents> {
+        self.store.watch(tenant).await
     }
     async fn key_checks(&self) -> Result<Vec<KeyCheck>> {
         self.store.key_checks().await

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use patchbay_core::repository::MAX_PAGE_SIZE;
-use patchbay_core::{Error, ListQuery, Page, Profile, ProfileId, ProfileRepository};
+use patchbay_core::{Error, ListQuery, Page, Profile, ProfileId, ProfileRepository, TenantId};
 
 use super::{fixture, unique};
 
@@ -17,7 +17,7 @@ async fn all_pages(repo: &dyn ProfileRepository, prefix: &str, limit: usize) -> 
     };
     let mut pages = Vec::new();
     loop {
-        let page = repo.list(&query).await.expect("list");
+        let page = repo.list(&TenantId::default(), &query).await.expect("list");
         pages.push(names(&page));
         match page.next_cursor {
             Some(c) => query.after = Some(c),
@@ -32,7 +32,10 @@ fn names(page: &Page<Profile>) -> Vec<String> {
 }
 
 async fn id_of(repo: &dyn ProfileRepository, name: &str) -> ProfileId {
-    repo.get_by_name(name).await.expect("get by name").id
+    repo.get_by_name(&TenantId::default(), name)
+        .await
+        .expect("get by name")
+        .id
 }
 
 async fn create_all(repo: &dyn ProfileRepository, names: &[String]) {
@@ -60,7 +63,7 @@ pub async fn list_keyset_survives_writes_between_pages(repo: &dyn ProfileReposit
     let mut gone: BTreeSet<String> = BTreeSet::new();
     let mut round = 0;
     loop {
-        let page = repo.list(&query).await.expect("list");
+        let page = repo.list(&TenantId::default(), &query).await.expect("list");
         seen.extend(names(&page));
         let Some(cursor) = page.next_cursor else {
             break;
@@ -72,7 +75,9 @@ pub async fn list_keyset_survives_writes_between_pages(repo: &dyn ProfileReposit
             // Delete two rows already seen: an offset store skips two.
             0 => {
                 for n in [&seen[0], &seen[1]] {
-                    repo.delete(&id_of(repo, n).await).await.expect("delete");
+                    repo.delete(&TenantId::default(), &id_of(repo, n).await)
+                        .await
+                        .expect("delete");
                 }
             }
             // Insert two rows before the cursor: an offset store repeats two.
@@ -90,7 +95,7 @@ pub async fn list_keyset_survives_writes_between_pages(repo: &dyn ProfileReposit
                     .expect("create");
                 expected_new.insert(name(last_i + 1));
                 let victim = name(last_i + 20);
-                repo.delete(&id_of(repo, &victim).await)
+                repo.delete(&TenantId::default(), &id_of(repo, &victim).await)
                     .await
                     .expect("delete");
                 gone.insert(victim);
@@ -149,33 +154,42 @@ pub async fn list_caps_limit_at_max_page_size(repo: &dyn ProfileRepository) {
     create_all(repo, &all).await;
     for limit in [MAX_PAGE_SIZE + 1, 5_000, i64::MAX as usize, usize::MAX] {
         let page = repo
-            .list(&ListQuery {
-                name_prefix: Some(prefix.clone()),
-                limit,
-                ..ListQuery::default()
-            })
+            .list(
+                &TenantId::default(),
+                &ListQuery {
+                    name_prefix: Some(prefix.clone()),
+                    limit,
+                    ..ListQuery::default()
+                },
+            )
             .await
             .expect("list");
         assert_eq!(page.items.len(), MAX_PAGE_SIZE, "limit {limit}");
         assert_eq!(names(&page), all[..MAX_PAGE_SIZE], "limit {limit}");
         let rest = repo
-            .list(&ListQuery {
-                name_prefix: Some(prefix.clone()),
-                limit,
-                after: Some(page.next_cursor.expect("more rows follow")),
-                ..ListQuery::default()
-            })
+            .list(
+                &TenantId::default(),
+                &ListQuery {
+                    name_prefix: Some(prefix.clone()),
+                    limit,
+                    after: Some(page.next_cursor.expect("more rows follow")),
+                    ..ListQuery::default()
+                },
+            )
             .await
             .expect("list");
         assert_eq!(names(&rest), all[MAX_PAGE_SIZE..], "limit {limit}");
         assert_eq!(rest.next_cursor, None);
     }
     let zero = repo
-        .list(&ListQuery {
-            name_prefix: Some(prefix.clone()),
-            limit: 0,
-            ..ListQuery::default()
-        })
+        .list(
+            &TenantId::default(),
+            &ListQuery {
+                name_prefix: Some(prefix.clone()),
+                limit: 0,
+                ..ListQuery::default()
+            },
+        )
         .await;
     match zero {
         Ok(page) => assert!(

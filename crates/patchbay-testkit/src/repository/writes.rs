@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use patchbay_core::{Error, ProfileRepository};
+use patchbay_core::{Error, ProfileRepository, TenantId};
 
 use super::{fixture, unique};
 
@@ -18,10 +18,15 @@ pub async fn duplicate_id_is_refused(repo: &dyn ProfileRepository) {
         Err(Error::AlreadyExists { .. }) => {}
         other => panic!("a taken id: expected AlreadyExists, got {other:?}"),
     }
-    assert_eq!(repo.get(&first.id).await.expect("get"), first);
+    assert_eq!(
+        repo.get(&TenantId::default(), &first.id)
+            .await
+            .expect("get"),
+        first
+    );
     assert!(
         matches!(
-            repo.get_by_name(&second.name).await,
+            repo.get_by_name(&TenantId::default(), &second.name).await,
             Err(Error::NotFound(_))
         ),
         "the refused profile's name was stored"
@@ -43,14 +48,17 @@ pub async fn same_version_write(repo: &dyn ProfileRepository) {
     repo.update(&p, 1)
         .await
         .expect("an unchanged write at the stored version");
-    assert_eq!(repo.get(&p.id).await.expect("get"), p);
+    assert_eq!(repo.get(&TenantId::default(), &p.id).await.expect("get"), p);
     // Changed content, version kept as the caller set it.
     let mut same = p.clone();
     same.description = Some("same version".into());
     repo.update(&same, 1)
         .await
         .expect("a write at the stored version");
-    assert_eq!(repo.get(&p.id).await.expect("get"), same);
+    assert_eq!(
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
+        same
+    );
     for stale in [0, 2, u64::MAX] {
         match repo.update(&p, stale).await {
             Err(Error::VersionConflict {
@@ -62,7 +70,7 @@ pub async fn same_version_write(repo: &dyn ProfileRepository) {
         }
     }
     assert_eq!(
-        repo.get(&p.id).await.expect("get"),
+        repo.get(&TenantId::default(), &p.id).await.expect("get"),
         same,
         "a refused write changed the profile"
     );
@@ -90,16 +98,22 @@ pub async fn create_races_rename(repo: Arc<dyn ProfileRepository>, rounds: usize
             (Err(Error::AlreadyExists { .. }), Ok(())) => &existing.id,
             other => panic!("round {round}: create {:?}, rename {:?}", other.0, other.1),
         };
-        let holder = repo.get_by_name(&target).await.expect("by name");
+        let holder = repo
+            .get_by_name(&TenantId::default(), &target)
+            .await
+            .expect("by name");
         assert_eq!(
             &holder.id, winner,
             "round {round}: the name leads to the loser"
         );
         let page = repo
-            .list(&patchbay_core::ListQuery {
-                name_prefix: Some(target.clone()),
-                ..Default::default()
-            })
+            .list(
+                &TenantId::default(),
+                &patchbay_core::ListQuery {
+                    name_prefix: Some(target.clone()),
+                    ..Default::default()
+                },
+            )
             .await
             .expect("list");
         assert_eq!(page.items.len(), 1, "round {round}: {:?}", page.items);

@@ -97,12 +97,17 @@ start_one() { # name port command...
   wait_port "$name" "$port" 60 && echo "$port"
 }
 
-stop_one() {
+# SIGTERM, which each server (RabbitMQ's wrapper script too) takes as a
+# clean shutdown; SIGKILL to it and its children after $2 seconds.
+stop_one() { # name [seconds]
   if alive "$1"; then
-    local pid; pid=$(cat "$STATE/$1.pid")
+    local pid i; pid=$(cat "$STATE/$1.pid")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    for i in $(seq 1 $((${2:-10} * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -9 -P "$pid" 2>/dev/null || true
+      kill -9 "$pid" 2>/dev/null || true
+    fi
   fi
   rm -f "$STATE/$1.pid" "$STATE/$1.port"
 }
@@ -164,14 +169,7 @@ CONF
   wait_port rabbitmq "$port" 120 && echo "$port"
 }
 
-stop_rabbitmq() {
-  if alive rabbitmq; then
-    # A clean stop (flushes and deregisters from epmd); a kill if that fails.
-    (rabbit_env "$(cat "$STATE/rabbitmq.port")"
-     timeout 60 $RABBIT_BIN/rabbitmqctl -n "$RABBIT_NODE" stop >/dev/null 2>&1) || true
-  fi
-  stop_one rabbitmq
-}
+stop_rabbitmq() { stop_one rabbitmq 60; }
 
 case "${1:-}" in
   start)
@@ -210,10 +208,8 @@ ENV
     cat "$ENV_FILE"
     ;;
   stop)
-    stop_one redis
-    stop_one nats
-    stop_one mosquitto
-    stop_rabbitmq
+    # In parallel: each takes a moment to exit.
+    stop_one redis & stop_one nats & stop_one mosquitto & stop_rabbitmq & wait
     rm -rf "$ENV_FILE" "$PKI"
     ;;
   *)

@@ -60,7 +60,7 @@ async fn trusted_ca_probe_and_client_work() {
     ] {
         let report = probe(&cfg).await.unwrap_or_else(|e| panic!("{cfg}: {e}"));
         // Mosquitto's retained version arrived over the TLS session.
-        assert!(report.version.is_some(), "{report:?}");
+        assert!(report.details.version.is_some(), "{report:?}");
     }
 
     // Real work with the builder's client: subscribe, publish, receive.

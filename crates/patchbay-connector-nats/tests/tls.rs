@@ -54,7 +54,7 @@ async fn trusted_ca_probe_and_client_work() {
         json!({ "servers": [format!("tls://{}", l.host_port())], "tls": { "ca_cert_pem": l.ca_pem } }),
     ] {
         let report = probe(&cfg).await.unwrap_or_else(|e| panic!("{cfg}: {e}"));
-        assert!(report.version.is_some(), "{report:?}");
+        assert!(report.details.version.is_some(), "{report:?}");
     }
 
     // Real work with the builder's clients: a round trip through the server.

@@ -62,7 +62,7 @@ async fn trusted_ca_probe_and_client_work() {
     by_ip["tls"]["server_name"] = json!(l.host);
     for cfg in [config(&l.host, l.port, Some(&l.ca_pem)), by_ip] {
         let report = probe(&cfg).await.unwrap_or_else(|e| panic!("{cfg}: {e}"));
-        assert!(report.version.is_some(), "{report:?}");
+        assert!(report.details.version.is_some(), "{report:?}");
     }
 
     // Real work with the builder's connection: a queue, a message through it.

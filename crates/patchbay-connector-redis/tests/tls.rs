@@ -62,7 +62,7 @@ async fn trusted_ca_probe_client_and_autocomplete_work() {
     let Some(l) = listener() else { return };
     let cfg = config(l.host_port(), Some(&l.ca_pem));
     let report = probe(&cfg).await.expect("probe over TLS");
-    assert!(report.version.is_some(), "{report:?}");
+    assert!(report.details.version.is_some(), "{report:?}");
 
     // Real work with the builder's client: write, read back, then find the
     // key with the connector's own autocomplete, all over TLS.

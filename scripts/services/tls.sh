@@ -35,7 +35,7 @@ free_port() { # the first port from $1 on, in steps of 10, nobody listens on
   echo "$port"
 }
 
-# One certificate signed by CA $1 (or self-signed CA when $1 is "-").
+# One key and certificate, signed by CA $2 (a self-signed CA when $2 is "-").
 cert() { # name ca subject extensions
   local name=$1 ca=$2 subj=$3 ext=$4
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key" 2>/dev/null
@@ -51,8 +51,12 @@ cert() { # name ca subject extensions
   fi
 }
 
+# Whether the PKI is complete and valid for another day.
+pki_valid() {
+  [ -s "$PKI/wrong-client.pem" ] && openssl x509 -checkend 86400 -noout -in "$PKI/server.pem" >/dev/null
+}
+
 make_pki() {
-  [ -s "$PKI/client.pem" ] && return 0
   rm -rf "$PKI" && mkdir -p "$PKI"
   local ca_subj="/O=patchbay tests/CN=patchbay test CA"
   cert ca - "$ca_subj" basicConstraints=critical,CA:TRUE
@@ -181,7 +185,8 @@ case "${1:-}" in
       fi
     done
     mkdir -p "$STATE"
-    make_pki
+    # New certificates need new servers.
+    pki_valid || { "$0" stop; mkdir -p "$STATE"; make_pki; }
     redis=$(start_one redis "${PATCHBAY_TLS_REDIS_PORT:-16380}" redis-server --port 0 \
       --bind 127.0.0.1 --tls-port @PORT@ --tls-cert-file "$PKI/server.pem" \
       --tls-key-file "$PKI/server.key" --tls-ca-cert-file "$PKI/ca.pem" \

@@ -126,6 +126,8 @@ async fn a_bad_certificate_fails_as_tls_in_probe_and_client() {
         match probe(&cfg).await {
             Err(Error::ConnectionFailed(f)) if f.reason == FailureReason::Tls => {
                 eprintln!("{what}: {}", f.message);
+                // The certificate check failed, not some other part of TLS.
+                assert!(f.message.contains("certificate"), "{what}: {}", f.message);
             }
             other => panic!("{what}: expected a tls failure, got {other:?}"),
         }

@@ -102,6 +102,8 @@ async fn a_bad_certificate_fails_as_tls_in_probe_and_client() {
         match probe(&cfg).await {
             Err(Error::ConnectionFailed(f)) if f.reason == FailureReason::Tls => {
                 eprintln!("{what}: {}", f.message);
+                // The certificate check failed, not some other part of TLS.
+                assert!(f.message.contains("certificate"), "{what}: {}", f.message);
             }
             other => panic!("{what}: expected a tls failure, got {other:?}"),
         }
@@ -115,7 +117,13 @@ async fn no_setting_gets_past_a_bad_certificate() {
     // TLS not asked for: the server requires it and the client upgrades,
     // still verifying (against the web roots, as the CA is unused).
     let plain = json!({ "servers": [l.host_port()], "tls": { "ca_cert_pem": l.ca_pem } });
-    assert!(probe(&plain).await.is_err(), "TLS off");
+    match probe(&plain).await {
+        Err(Error::ConnectionFailed(f)) => {
+            eprintln!("TLS off: {:?} {}", f.reason, f.message);
+            assert_eq!(f.reason, FailureReason::Tls, "TLS off: {}", f.message);
+        }
+        other => panic!("TLS off: expected a tls failure, got {other:?}"),
+    }
     assert!(builder_client(&plain).await.is_none(), "builder: TLS off");
     // The schema has no switch to turn verification off.
     for switch in ["insecure_skip_verify", "insecure", "verify"] {

@@ -118,7 +118,10 @@ fn bad_configs(l: &TlsListener) -> Vec<(Value, &'static str)> {
         // No CA given: the web roots do not know the test CA.
         (config(&l.host, l.port, None), "web roots"),
         // The right CA, but 127.0.0.1 is not a name in the certificate.
-        (config("127.0.0.1", l.port, Some(&l.ca_pem)), "wrong host name"),
+        (
+            config("127.0.0.1", l.port, Some(&l.ca_pem)),
+            "wrong host name",
+        ),
         (other_name, "server_name not in the certificate"),
     ]
 }
@@ -130,6 +133,8 @@ async fn a_bad_certificate_fails_as_tls_in_probe_and_client() {
         match probe(&cfg).await {
             Err(Error::ConnectionFailed(f)) if f.reason == FailureReason::Tls => {
                 eprintln!("{what}: {}", f.message);
+                // The certificate check failed, not some other part of TLS.
+                assert!(f.message.contains("certificate"), "{what}: {}", f.message);
             }
             other => panic!("{what}: expected a tls failure, got {other:?}"),
         }

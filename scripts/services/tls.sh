@@ -74,8 +74,9 @@ make_pki() {
 wait_port() { # name port seconds
   local i
   for i in $(seq 1 $(($3 * 10))); do
-    port_open "$2" && return 0
     alive "$1" || break
+    # Still running once the port opens (a server that lost its port exits).
+    port_open "$2" && alive "$1" && return 0
     sleep 0.1
   done
   echo "tls.sh: $1 did not listen on $2; log:" >&2

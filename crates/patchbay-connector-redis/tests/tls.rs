@@ -102,7 +102,7 @@ async fn trusted_ca_probe_client_and_autocomplete_work() {
         .unwrap();
 }
 
-/// Every way to get the certificate wrong, with a word each message names.
+/// Every way to get the certificate wrong.
 fn bad_configs(l: &TlsListener) -> Vec<(Value, &'static str)> {
     vec![
         // A CA with the CA's name but another key: only the signature differs.

@@ -57,9 +57,27 @@ pub fn classify(e: &ConnectError, tls: bool) -> Error {
         ConnectErrorKind::TimedOut => FailureReason::Timeout,
         ConnectErrorKind::Tls => FailureReason::Tls,
         ConnectErrorKind::Io if text.contains("Connection refused") => FailureReason::Refused,
-        // Handshake and certificate errors surface as I/O errors.
-        ConnectErrorKind::Io if tls => FailureReason::Tls,
+        // Handshake and certificate errors surface as I/O errors, also when
+        // the server required TLS and the client upgraded unasked.
+        ConnectErrorKind::Io if tls || rustls_failure(e) => FailureReason::Tls,
         _ => FailureReason::Other,
     };
     Error::connection_failed(reason, text)
+}
+
+/// Whether a rustls error (a failed handshake or certificate check) is
+/// among `e`'s sources, bare or inside an `io::Error`.
+fn rustls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    use patchbay_tls::tokio_rustls::rustls;
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let inner = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        if err.is::<rustls::Error>() || inner.is_some_and(|i| i.is::<rustls::Error>()) {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }

@@ -16,6 +16,7 @@
 //! * [`fake`]: a scripted connector for testing the service itself.
 //! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
 //!   needs a missing service fails in CI instead of skipping).
+//! * [`tls`]: the TLS listeners and test PKI of `scripts/services/tls.sh`.
 #![warn(missing_docs)]
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod fake;
 pub mod key_checks;
 pub mod net;
 pub mod repository;
+pub mod tls;
 pub mod watch;
 
 /// Generates one `#[tokio::test]` per repository conformance case.

@@ -16,31 +16,25 @@ use serde_json::json;
 /// Bounds every wait on the subprocess (a hang fails the test, never blocks it).
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// The example binary, built once per test process (a no-op when fresh).
+/// The example binary, built by `cargo test` / `cargo nextest` beside the
+/// tests (they build every example). Never built here: a test that compiles
+/// takes minutes on a loaded machine, and the build the test sees must be
+/// the one the run made.
 fn server_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         // target/<profile>/deps/<this test> → target/<profile>/examples/server
         let exe = std::env::current_exe().expect("test exe");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-        let mut build = Command::new(env!("CARGO"));
-        build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--quiet",
-            "--example",
-            "server",
-        ]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        // Test processes run in parallel: one cargo build at a time.
-        let lock =
-            std::fs::File::create(profile_dir.join(".server-keys-build.lock")).expect("lock file");
-        lock.lock().expect("lock");
-        let status = build.status().expect("run cargo build");
-        drop(lock);
-        assert!(status.success(), "cargo build --example server failed");
-        profile_dir.join("examples").join("server")
+        let bin = profile_dir
+            .join("examples")
+            .join(format!("server{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "{} is missing: `cargo build --example server`",
+            bin.display()
+        );
+        bin
     })
 }
 

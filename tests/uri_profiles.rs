@@ -111,7 +111,7 @@ async fn every_scheme_round_trips_with_a_hostile_password() {
         let uri = template.replace("{pw}", &encode_component(PASSWORD));
         let name = format!("uri-{i}");
         let p = svc
-            .create_from_uri(&name, &uri, None)
+            .create_from_uri(&name, &uri, None, Default::default())
             .await
             .unwrap_or_else(|e| panic!("{template}: {e}"));
         assert_eq!(p.connector, kind, "{template}");
@@ -187,7 +187,11 @@ async fn malformed_uris_name_the_part_and_never_echo_the_password() {
         ("ftp://u:hunter2@host", "no connector reads `ftp://`"),
         ("u:hunter2@host", "scheme://"),
     ] {
-        let errors = uri_errors(svc.create_from_uri("bad", uri, None).await.unwrap_err());
+        let errors = uri_errors(
+            svc.create_from_uri("bad", uri, None, Default::default())
+                .await
+                .unwrap_err(),
+        );
         assert!(!errors.is_empty(), "{uri}");
         for (path, message) in &errors {
             assert_eq!(path, "/uri", "{uri}: {message}");

@@ -65,11 +65,21 @@ pub struct Output {
     json: bool,
 }
 
+/// What a file's profiles are managed by: its file name (a label value is
+/// at most 63 characters; the directory differs between machines anyway).
+pub fn source_name(path: &std::path::Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.chars().take(57).collect()
+}
+
 /// Runs `command`; returns the exit code.
 pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
     match command {
         ProfileCommand::Apply { file, prune, out } => {
-            let source = format!("file:{}", file.display());
+            let source = format!("file:{}", source_name(&file));
             let parsed = match ProvisionFile::read(&file) {
                 Ok(f) => f,
                 Err(problems) => return invalid(out, &problems),
@@ -82,7 +92,11 @@ pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
                 Err(problems) => invalid(out, &problems),
             }
         }
-        ProfileCommand::Export { name, connector, format } => {
+        ProfileCommand::Export {
+            name,
+            connector,
+            format,
+        } => {
             let format = match format.as_str() {
                 "yaml" => Format::Yaml,
                 "json" => Format::Json,
@@ -92,7 +106,15 @@ pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
                     return 2;
                 }
             };
-            match provision::export(service, &Selection { names: name, connector }).await {
+            match provision::export(
+                service,
+                &Selection {
+                    names: name,
+                    connector,
+                },
+            )
+            .await
+            {
                 Ok(file) => {
                     print!("{}", file.render(format));
                     0
@@ -100,7 +122,11 @@ pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
                 Err(e) => failed(&e),
             }
         }
-        ProfileCommand::Import { file, overwrite, out } => {
+        ProfileCommand::Import {
+            file,
+            overwrite,
+            out,
+        } => {
             let parsed = match ProvisionFile::read(&file) {
                 Ok(f) => f,
                 Err(problems) => return invalid(out, &problems),
@@ -154,9 +180,17 @@ async fn test(service: &ProfileService, name: &str, out: Output) -> i32 {
         }
         Err(Error::ConnectionFailed(f)) => {
             if out.json {
-                println!("{}", json!({ "name": profile.name, "error": { "reason": f.reason, "message": f.message } }));
+                println!(
+                    "{}",
+                    json!({ "name": profile.name, "error": { "reason": f.reason, "message": f.message } })
+                );
             } else {
-                println!("failed\t{}\t{}\t{}", profile.name, f.reason.as_str(), f.message);
+                println!(
+                    "failed\t{}\t{}\t{}",
+                    profile.name,
+                    f.reason.as_str(),
+                    f.message
+                );
             }
             1
         }
@@ -186,7 +220,11 @@ fn reported(out: Output, report: &Report) -> i32 {
             println!("failed\t{n}\t{why}");
         }
     }
-    if report.failed.is_empty() { 0 } else { 1 }
+    if report.failed.is_empty() {
+        0
+    } else {
+        1
+    }
 }
 
 fn invalid(out: Output, problems: &provision::Problems) -> i32 {
@@ -220,7 +258,8 @@ impl Progress {
         if !std::io::stderr().is_terminal() || len < 100 {
             return Self(None);
         }
-        let bar = indicatif::ProgressBar::new_spinner().with_message(format!("{what} {len} profiles"));
+        let bar =
+            indicatif::ProgressBar::new_spinner().with_message(format!("{what} {len} profiles"));
         bar.enable_steady_tick(Duration::from_millis(120));
         Self(Some(bar))
     }

@@ -4,6 +4,7 @@
 //! database (and its key file) in the working directory. See `--help`.
 
 mod auth;
+mod cli;
 mod keys;
 mod store;
 mod tables;
@@ -94,6 +95,15 @@ struct Args {
     /// Only for stores that see every write: SQLite here, and `memory:`.
     #[arg(long, env = "PATCHBAY_RESPONSE_CACHE_BYTES", default_value_t = patchbay_http::DEFAULT_RESPONSE_CACHE_BYTES)]
     response_cache_bytes: u64,
+    /// Apply these provisioning files at start (repeatable): profiles they
+    /// list are created or updated, managed by the file. Environment
+    /// profiles (`PATCHBAY_CONN_<NAME>`) are always applied, managed by `env`.
+    #[arg(long, env = "PATCHBAY_PROVISION", value_delimiter = ',')]
+    provision: Vec<PathBuf>,
+    /// Let API callers edit and delete provisioned profiles (default: 409
+    /// PROFILE_MANAGED); the next apply puts them back.
+    #[arg(long, global = true, env = "PATCHBAY_ALLOW_DRIFT")]
+    allow_drift: bool,
     #[command(flatten)]
     auth: auth::AuthArgs,
 }
@@ -107,6 +117,10 @@ enum Command {
     /// Bearer tokens for `--token-file`.
     #[command(subcommand)]
     Token(auth::TokenCommand),
+    /// Serve the API (what the server does without a subcommand).
+    Serve,
+    #[command(flatten)]
+    Profiles(cli::ProfileCommand),
 }
 
 #[tokio::main]
@@ -130,7 +144,17 @@ async fn main() {
             }
             return;
         }
-        None => {}
+        Some(Command::Profiles(command)) => {
+            let code = match build_service(&args).await {
+                Ok(service) => cli::run(&service, command).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
+        Some(Command::Serve) | None => {}
     }
     // Checked before anything is opened; exit code 2, like a usage error.
     let access = match auth::Access::prepare(&args.auth, args.listen) {
@@ -155,8 +179,9 @@ fn key_sources(args: &Args) -> store::KeySources<'_> {
     }
 }
 
-async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error::Error>> {
-    let key_sources = key_sources(&args);
+/// The service over `--database-url`, as `serve` and the CLI use it.
+async fn build_service(args: &Args) -> Result<ProfileService, Box<dyn std::error::Error>> {
+    let key_sources = key_sources(args);
     let (repo, keys) = store::open(&args.database_url, &key_sources, &args.pg_schema).await?;
     let mut policy = NetworkPolicy::default();
     if args.deny_private_networks {
@@ -174,7 +199,8 @@ async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error:
     let service = ProfileService::builder(repo)
         .sealer(store::keyring(keys))
         .network_policy(policy)
-        .secret_access(secret_access(&args)?)
+        .secret_access(secret_access(args)?)
+        .allow_drift(args.allow_drift)
         .connector(patchbay_connector_kafka::KafkaConnector)
         .connector(patchbay_connector_postgres::PostgresConnector)
         .connector(patchbay_connector_mysql::MySqlConnector)
@@ -185,6 +211,49 @@ async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error:
         // Refuses a keyring that cannot open the stored secrets, naming the key ids.
         .build_checked()
         .await?;
+    Ok(service)
+}
+
+/// Applies `--provision` files and environment profiles; any problem stops
+/// the server before it serves.
+async fn provision(
+    args: &Args,
+    service: &ProfileService,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use patchbay::provision::{apply, env, ApplyOptions, ProvisionFile};
+    let mut sources = Vec::new();
+    for path in &args.provision {
+        sources.push((
+            format!("file:{}", cli::source_name(path)),
+            ProvisionFile::read(path)?,
+        ));
+    }
+    let from_env = env::from_env()?;
+    if !from_env.profiles.is_empty() {
+        sources.push(("env".to_owned(), from_env));
+    }
+    for (source, file) in sources {
+        let options = ApplyOptions {
+            source: source.clone(),
+            prune: true,
+        };
+        let report = apply(service, &file, &options).await?;
+        tracing::info!(
+            %source,
+            created = report.created.len(),
+            updated = report.updated.len(),
+            unchanged = report.unchanged.len(),
+            deleted = report.deleted.len(),
+            kept_in_use = report.kept_in_use.len(),
+            "provisioned"
+        );
+    }
+    Ok(())
+}
+
+async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error::Error>> {
+    let service = build_service(&args).await?;
+    provision(&args, &service).await?;
 
     let tables = tables::Tables::load(service.clone()).await?;
     let api = patchbay_http::HttpApi::new(service)

@@ -35,6 +35,10 @@ pub struct ConnectorInfo {
     pub secret_fields: Vec<String>,
     /// Autocomplete types served.
     pub autocomplete_types: Vec<String>,
+    /// Connection URI schemes read (not served by `/connectors`; the OpenAPI
+    /// document states them).
+    #[serde(skip)]
+    pub uri_schemes: Vec<String>,
 }
 
 impl ConnectorRegistry {
@@ -102,6 +106,12 @@ impl ConnectorRegistry {
                 autocomplete_types: r
                     .connector
                     .autocomplete_types()
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
+                uri_schemes: r
+                    .connector
+                    .uri_schemes()
                     .iter()
                     .map(|s| (*s).to_owned())
                     .collect(),

@@ -32,6 +32,57 @@ pub(crate) enum Kind {
 pub(crate) trait Shape {
     /// `(field, type, required)`.
     const FIELDS: &'static [(&'static str, Kind, bool)];
+
+    /// The fields that apply to `body` (a body with alternatives picks one).
+    fn fields_for(_body: &Value) -> &'static [(&'static str, Kind, bool)] {
+        Self::FIELDS
+    }
+}
+
+/// A create body: `connector` + `config`, or a connection `uri`.
+pub(crate) enum CreateBody {
+    Config(NewProfile),
+    Uri(UriBody),
+}
+
+/// The URI form of a create body.
+#[derive(serde::Deserialize)]
+pub(crate) struct UriBody {
+    pub name: String,
+    pub uri: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub labels: patchbay_core::labels::Labels,
+}
+
+impl Shape for CreateBody {
+    const FIELDS: &'static [(&'static str, Kind, bool)] = NewProfile::FIELDS;
+
+    fn fields_for(body: &Value) -> &'static [(&'static str, Kind, bool)] {
+        if body.get("uri").is_some() {
+            &[
+                ("name", Kind::Str, true),
+                ("uri", Kind::Str, true),
+                ("description", Kind::NullableStr, false),
+                ("labels", Kind::StrMap, false),
+            ]
+        } else {
+            Self::FIELDS
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CreateBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let parsed = if value.get("uri").is_some() {
+            serde_json::from_value(value).map(CreateBody::Uri)
+        } else {
+            serde_json::from_value(value).map(CreateBody::Config)
+        };
+        parsed.map_err(serde::de::Error::custom)
+    }
 }
 
 impl Shape for NewProfile {
@@ -60,10 +111,10 @@ fn shape_errors<T: Shape>(body: &Value) -> Vec<FieldError> {
     };
     let mut errors: Vec<FieldError> = map
         .keys()
-        .filter(|k| !T::FIELDS.iter().any(|(name, ..)| name == k))
+        .filter(|k| !T::fields_for(body).iter().any(|(name, ..)| name == k))
         .map(|k| FieldError::new(format!("/{}", pointer_escape(k)), "unknown field"))
         .collect();
-    for (name, kind, required) in T::FIELDS {
+    for (name, kind, required) in T::fields_for(body) {
         let path = format!("/{name}");
         match (map.get(*name), kind) {
             (None, _) if *required => errors.push(FieldError::new(path, "is required")),

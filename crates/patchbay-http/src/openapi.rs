@@ -29,7 +29,9 @@ use crate::handlers::{audit, meta, probes, profiles};
         (name = "connectors", description = "What can be connected to"),
         (name = "meta", description = "About this API"),
         (name = "audit", description = "Who changed or opened which profile"),
-    )
+    ),
+    // The URI form of a create body; joined to the request union at startup.
+    components(schemas(schemas::NewProfileFromUri)),
 )]
 struct ApiDoc;
 

@@ -201,7 +201,7 @@ async fn managed_profiles_refuse_api_edits_unless_drift_is_allowed() {
 #[tokio::test]
 async fn a_name_held_by_an_unmanaged_profile_is_a_problem_not_a_takeover() {
     let svc = memory();
-    svc.create_from_uri("cache", "redis://other:6379", None)
+    svc.create_from_uri("cache", "redis://other:6379", None, Default::default())
         .await
         .unwrap();
     let problems = apply(&svc, &parse(FILE), &opts(false)).await.unwrap_err().0;

@@ -79,6 +79,7 @@ async fn export_has_no_secret_and_imports_into_an_empty_store_as_the_same_profil
         "orders-db",
         "postgresql://app:S3NTINEL-export@db.internal:5433/orders?sslmode=verify-full",
         Some("primary".into()),
+        Default::default(),
     )
     .await
     .unwrap();
@@ -86,6 +87,7 @@ async fn export_has_no_secret_and_imports_into_an_empty_store_as_the_same_profil
         "cache",
         "rediss://default:S3NTINEL-export@cache:6380/1",
         None,
+        Default::default(),
     )
     .await
     .unwrap();

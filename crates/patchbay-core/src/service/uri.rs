@@ -51,6 +51,7 @@ impl ProfileService {
         name: impl Into<String>,
         uri: &str,
         description: Option<String>,
+        labels: crate::labels::Labels,
     ) -> Result<Profile> {
         let (connector, config) = self.config_from_uri(uri)?;
         self.create(NewProfile {
@@ -58,7 +59,7 @@ impl ProfileService {
             connector,
             description,
             config,
-            labels: Default::default(),
+            labels,
         })
         .await
     }

@@ -4,11 +4,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use patchbay_core::repository::MAX_PAGE_SIZE;
-use patchbay_core::{ListQuery, NewProfile, ProfileUpdate};
+use patchbay_core::{ListQuery, ProfileUpdate};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::extract::{IfMatch, JsonBody, Params, ProfilePath, Scoped};
+use crate::extract::{CreateBody, IfMatch, JsonBody, Params, ProfilePath, Scoped};
 use crate::openapi::schemas::{
     DeletedResponse, ErrorResponse, NewProfileRequest, ProfileListResponse, ProfileResponse,
     UpdateProfileRequest,
@@ -103,9 +103,16 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     Scoped(service): Scoped,
-    JsonBody(new): JsonBody<NewProfile>,
+    JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let profile = service.create(new).await?;
+    let profile = match body {
+        CreateBody::Config(new) => service.create(new).await?,
+        CreateBody::Uri(u) => {
+            service
+                .create_from_uri(u.name, &u.uri, u.description, u.labels)
+                .await?
+        }
+    };
     Ok(render::profile(StatusCode::CREATED, &profile))
 }
 

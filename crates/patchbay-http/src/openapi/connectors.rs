@@ -43,10 +43,46 @@ pub(super) fn complete(doc: &mut Value, infos: &[ConnectorInfo]) {
             schemas.insert(format!("{name}Config"), config);
         }
         union(schemas, infos, "NewProfileRequest", "New", "Profile");
+        uri_branch(schemas, infos);
         union(schemas, infos, "TestProfileRequest", "Test", "Profile");
         patch_union(schemas, infos);
     }
     autocomplete_types(doc, infos);
+}
+
+/// Create also takes `{"name", "uri"}`: the discriminated union becomes
+/// `NewProfileWithConfig`, and `NewProfileRequest` is one of it or
+/// `NewProfileFromUri`, whose `uri` must use a registered scheme.
+fn uri_branch(schemas: &mut Map<String, Value>, infos: &[ConnectorInfo]) {
+    let schemes: Vec<&str> = infos
+        .iter()
+        .flat_map(|i| i.uri_schemes.iter().map(String::as_str))
+        .collect();
+    let (Some(with_config), Some(from_uri)) = (
+        schemas.remove("NewProfileRequest"),
+        schemas.get_mut("NewProfileFromUri"),
+    ) else {
+        return;
+    };
+    if schemes.is_empty() {
+        schemas.insert("NewProfileRequest".into(), with_config);
+        schemas.remove("NewProfileFromUri");
+        return;
+    }
+    from_uri["properties"]["uri"]["pattern"] =
+        Value::from(format!("^({})://[^\\s#]+$", schemes.join("|")));
+    let description = with_config.get("description").cloned();
+    schemas.insert("NewProfileWithConfig".into(), with_config);
+    let mut request = json!({
+        "oneOf": [
+            { "$ref": "#/components/schemas/NewProfileWithConfig" },
+            { "$ref": "#/components/schemas/NewProfileFromUri" },
+        ],
+    });
+    if let Some(d) = description {
+        request["description"] = d;
+    }
+    schemas.insert("NewProfileRequest".into(), request);
 }
 
 /// `postgres` → `Postgres`, `my-sql_x` → `MySqlX`: a schema name that
@@ -292,6 +328,7 @@ mod tests {
             schema,
             secret_fields: vec![],
             autocomplete_types: vec![],
+            uri_schemes: vec![],
         }
     }
 

@@ -51,6 +51,34 @@ pub(crate) fn labels_patch_schema() -> Schema {
     Schema::Object(labels_object(Schema::Object(value)).build())
 }
 
+/// A new profile from a connection URI (`postgresql://app:pw@db/orders?sslmode=require`):
+/// the connector is the scheme's, the password becomes a sealed secret.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "orders-db",
+    "uri": "postgresql://app:s3cret@127.0.0.1:5432/test?sslmode=disable"
+}))]
+pub struct NewProfileFromUri {
+    /// Unique name: ASCII letters, digits, `-`, `_`, `.`; starts with a letter or digit.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
+    name: String,
+    /// Connection URI of a registered scheme (see the pattern); reserved
+    /// characters in the user name and password percent-encoded.
+    #[schema(min_length = 1, max_length = 4096)]
+    uri: String,
+    /// Free text.
+    #[schema(max_length = 1024)]
+    description: Option<String>,
+    /// Labels, such as `{"env": "prod"}`.
+    #[schema(schema_with = labels_schema, required = false)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
 /// A new profile (also the body of a test of an unsaved config).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

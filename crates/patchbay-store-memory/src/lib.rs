@@ -21,7 +21,7 @@ use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
     AuditEvent, AuditQuery, AuditSink, ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery,
-    Page, Profile, ProfileEvent, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
+    Page, Profile, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
 /// Profiles in a `HashMap`, names per tenant in a `BTreeMap` for ordered

@@ -99,7 +99,7 @@ async fn refuses_control_characters(repo: Arc<dyn ProfileRepository>) {
         (
             // A well-formed cursor that decodes to a NUL.
             ListQuery {
-                after: Some(encode_cursor("a\0")),
+                after: Some(encode_cursor(&patchbay::TenantId::default(), "a\0")),
                 ..ListQuery::default()
             },
             "/cursor",

@@ -31,6 +31,7 @@ async fn the_document_describes_the_routes_served() {
     paths.sort();
     let want = [
         ("delete", "/connection_profiles/{id}"),
+        ("get", "/audit"),
         ("get", "/connection_profiles"),
         ("get", "/connection_profiles/{id}"),
         ("get", "/connection_profiles/{id}/autocomplete"),

@@ -331,12 +331,12 @@ async fn sqlite_swapped_key_refused_then_rotate_and_retire_by_cli() {
 
     let store = SqliteStore::open(&url).await.expect("reopen");
     for id in &ids {
-        let p = store.get(&TenantId::default(), id).await.unwrap();
+        let p = store.get(&patchbay::TenantId::default(), id).await.unwrap();
         assert_eq!(p.version, 2, "a reseal is a new version");
         assert!(p.secrets.0["password"].starts_with(&format!("pbs1.{}.", new.id())));
     }
     assert_eq!(
-        store.get(&TenantId::default(), &orphan.id).await.unwrap(),
+        store.get(&patchbay::TenantId::default(), &orphan.id).await.unwrap(),
         orphan
     );
     let checks: Vec<String> = store

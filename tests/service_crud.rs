@@ -40,6 +40,7 @@ async fn create_get_update_delete() {
         name: Some("life-2".into()),
         description: Some(None),
         config: Some(json!({ "port": null, "password": "pw" })),
+        labels: None,
         version: Some(1),
     };
     let p2 = svc.update(&p.id, update).await.unwrap();

@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth;
 use crate::cache::{ResponseCache, DEFAULT_RESPONSE_CACHE_BYTES};
 use crate::error::ApiError;
-use crate::handlers::{meta, probes, profiles};
+use crate::handlers::{audit, meta, probes, profiles};
 use crate::principal::Principal;
 
 /// Default largest request body: 64 KiB.

@@ -155,12 +155,14 @@ fn routes(id: &str, victim: &str) -> Vec<Route> {
             Role::Read,
             200,
         ),
+        ("GET", "/audit", "/audit".into(), None, Role::Admin, 200),
     ]
 }
 
 #[tokio::test]
 async fn every_route_needs_its_role() {
-    let service = service();
+    // The principals below act in `acme`: the profiles live there.
+    let service = service().tenant(TenantId::new("acme").expect("tenant"));
     let kept = create(&service, "kept").await;
     let id = kept.to_string();
     let victim = create(&service, "victim").await.to_string();

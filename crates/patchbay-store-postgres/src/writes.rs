@@ -163,20 +163,21 @@ impl PostgresStore {
             .bind(tenant.as_str())
             .execute(&mut *tx)
             .await;
-        let exists = |tx: &mut Transaction<'static, Postgres>| {
-            sqlx::query(&self.sql.exists)
-                .bind(id.as_str())
-                .bind(tenant.as_str())
-                .fetch_optional(&mut **tx)
-        };
         match result {
             Ok(done) if done.rows_affected() == 1 => self.finish(tx, event).await,
             // Attached already (a no-op), or no such profile in this tenant.
-            Ok(_) => match exists(&mut tx).await {
-                Ok(Some(_)) => self.finish(tx, event).await,
-                Ok(None) => Err(not_found(id)),
-                Err(e) => Err(storage("look up a profile", e)),
-            },
+            Ok(_) => {
+                let found = sqlx::query(&self.sql.exists)
+                    .bind(id.as_str())
+                    .bind(tenant.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| storage("look up a profile", e))?;
+                match found {
+                    Some(_) => self.finish(tx, event).await,
+                    None => Err(not_found(id)),
+                }
+            }
             Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
             Err(e) => Err(storage("attach a dependent", e)),
         }

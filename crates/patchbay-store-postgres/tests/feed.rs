@@ -35,14 +35,17 @@ async fn a_write_on_one_replica_reaches_the_other() {
         return;
     };
     let b = replica(&a.store).await;
-    let mut events = b.watch(&TenantId::default()).await.expect("watch on B");
+    let mut events = b
+        .watch(&patchbay_core::TenantId::default())
+        .await
+        .expect("watch on B");
     let p = fixture(&unique("repl"), "fake");
     a.store.create(&p).await.expect("create on A");
     let mut next_p = p.clone();
     next_p.version = 2;
     a.store.update(&next_p, 1).await.expect("update on A");
     a.store
-        .delete(&TenantId::default(), &p.id)
+        .delete(&patchbay_core::TenantId::default(), &p.id)
         .await
         .expect("delete on A");
     let id = p.id.clone();
@@ -84,7 +87,10 @@ async fn a_killed_listener_resyncs_then_delivers_again() {
         return;
     };
     let b = replica(&a.store).await;
-    let mut events = b.watch(&TenantId::default()).await.expect("watch");
+    let mut events = b
+        .watch(&patchbay_core::TenantId::default())
+        .await
+        .expect("watch");
     let pids = listener_pids(&b).await;
     assert_eq!(pids.len(), 1, "one listening connection: {pids:?}");
     let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
@@ -129,7 +135,11 @@ async fn a_thousand_writes_from_another_process_arrive_in_order() {
     };
     let p = fixture(&unique("proc"), "fake");
     a.store.create(&p).await.expect("create");
-    let mut events = a.store.watch(&TenantId::default()).await.expect("watch");
+    let mut events = a
+        .store
+        .watch(&patchbay_core::TenantId::default())
+        .await
+        .expect("watch");
     // One statement per line: psql commits each on its own.
     let table = format!("\"{}\".profiles", a.store.schema());
     let script: String = (0..WRITES)

@@ -109,7 +109,10 @@ async fn a_schema_from_before_tenants_migrates_in_place() {
         store.dependents(&default, &id).await.expect("deps").len(),
         1
     );
-    assert_eq!(store.tenants().await.expect("tenants"), [default.clone()]);
+    assert_eq!(
+        store.tenants().await.expect("tenants"),
+        std::slice::from_ref(&default)
+    );
 
     let acme = TenantId::new("acme").expect("tenant");
     assert!(matches!(

@@ -85,15 +85,18 @@ async fn replicas_share_one_schema() {
 
     // What one replica attaches, another cannot delete past.
     let p = replicas[1]
-        .get_by_name(&TenantId::default(), &name)
+        .get_by_name(&patchbay_core::TenantId::default(), &name)
         .await
         .expect("visible to every replica");
     let dep = Dependent::new("pipeline", "p1");
     replicas[2]
-        .attach(&TenantId::default(), &p.id, &dep)
+        .attach(&patchbay_core::TenantId::default(), &p.id, &dep)
         .await
         .expect("attach");
-    match replicas[0].delete(&TenantId::default(), &p.id).await {
+    match replicas[0]
+        .delete(&patchbay_core::TenantId::default(), &p.id)
+        .await
+    {
         Err(Error::InUse { dependents, .. }) => assert_eq!(dependents, [dep]),
         other => panic!("expected InUse, got {other:?}"),
     }

@@ -211,7 +211,10 @@ async fn recovers_after_server_restart() {
     store.create(&p).await.expect("create");
     // Warm the pool: several live connections that will all die.
     for _ in 0..8 {
-        store.get(&TenantId::default(), &p.id).await.expect("get");
+        store
+            .get(&patchbay_core::TenantId::default(), &p.id)
+            .await
+            .expect("get");
     }
 
     // An in-flight call: an update waiting on a row lock held elsewhere.
@@ -277,7 +280,7 @@ async fn recovers_after_server_restart() {
     let started = std::time::Instant::now();
     assert_storage(
         "get while down",
-        store.get(&TenantId::default(), &p.id).await,
+        store.get(&patchbay_core::TenantId::default(), &p.id).await,
     );
     assert_storage(
         "create while down",
@@ -295,7 +298,7 @@ async fn recovers_after_server_restart() {
     // The same store works again at once: dead connections are replaced.
     assert_eq!(
         store
-            .get(&TenantId::default(), &p.id)
+            .get(&patchbay_core::TenantId::default(), &p.id)
             .await
             .expect("get after restart"),
         p
@@ -304,7 +307,7 @@ async fn recovers_after_server_restart() {
     store.create(&q).await.expect("create after restart");
     for _ in 0..8 {
         store
-            .get(&TenantId::default(), &q.id)
+            .get(&patchbay_core::TenantId::default(), &q.id)
             .await
             .expect("every pooled connection works");
     }
@@ -314,7 +317,7 @@ async fn recovers_after_server_restart() {
     let warm: Vec<_> = (0..4)
         .map(|_| {
             let (store, id) = (store.clone(), q.id.clone());
-            async move { store.get(&TenantId::default(), &id).await }
+            async move { store.get(&patchbay_core::TenantId::default(), &id).await }
         })
         .collect();
     for r in futures_join(warm).await {
@@ -324,7 +327,7 @@ async fn recovers_after_server_restart() {
     server.start().await;
     for i in 0..8 {
         store
-            .get(&TenantId::default(), &q.id)
+            .get(&patchbay_core::TenantId::default(), &q.id)
             .await
             .unwrap_or_else(|e| panic!("get {i} after a quiet restart: {e:?}"));
     }

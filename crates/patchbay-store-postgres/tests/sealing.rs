@@ -66,7 +66,10 @@ async fn stored_key_ids(store: &TestStore) -> Vec<String> {
 }
 
 async fn password(keyring: &Keyring, store: &TestStore, id: &ProfileId) -> String {
-    let p = store.get(&TenantId::default(), id).await.expect("get");
+    let p = store
+        .get(&patchbay_core::TenantId::default(), id)
+        .await
+        .expect("get");
     let env = p.secrets.0.get("password").expect("sealed password");
     keyring
         .open(id, "password", env)
@@ -109,7 +112,7 @@ async fn secrets_sealed_at_rest_rotated_and_resealed() {
             .await
             .expect("reconnect");
     let p = again
-        .get(&TenantId::default(), &made[0].0)
+        .get(&patchbay_core::TenantId::default(), &made[0].0)
         .await
         .expect("get");
     assert_eq!(

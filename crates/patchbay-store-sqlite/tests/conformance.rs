@@ -147,7 +147,7 @@ async fn in_memory_database_is_shared_by_the_pool() {
     let reads: Vec<_> = (0..8)
         .map(|_| {
             let (store, id) = (store.clone(), p.id.clone());
-            tokio::spawn(async move { store.get(&TenantId::default(), &id).await })
+            tokio::spawn(async move { store.get(&patchbay_core::TenantId::default(), &id).await })
         })
         .collect();
     for r in reads {

@@ -114,7 +114,7 @@ async fn sigkill_loses_no_acknowledged_create() {
     for id in &acknowledged {
         let id = ProfileId::parse(id).expect("id");
         store
-            .get(&TenantId::default(), &id)
+            .get(&patchbay_core::TenantId::default(), &id)
             .await
             .unwrap_or_else(|e| panic!("acknowledged create {id} lost: {e}"));
     }

@@ -95,7 +95,10 @@ async fn a_database_from_before_tenants_migrates_in_place() {
         store.dependents(&default, &id).await.expect("deps").len(),
         1
     );
-    assert_eq!(store.tenants().await.expect("tenants"), [default.clone()]);
+    assert_eq!(
+        store.tenants().await.expect("tenants"),
+        std::slice::from_ref(&default)
+    );
 
     // Nowhere else, and its name is free in another tenant.
     let acme = TenantId::new("acme").expect("tenant");

@@ -68,7 +68,7 @@ async fn stored_key_ids(store: &SqliteStore) -> Vec<String> {
 }
 
 async fn password(svc_keyring: &Keyring, store: &SqliteStore, id: &ProfileId) -> String {
-    let p = patchbay_core::ProfileRepository::get(store, id)
+    let p = patchbay_core::ProfileRepository::get(store, &patchbay_core::TenantId::default(), id)
         .await
         .expect("get");
     let env = p.secrets.0.get("password").expect("sealed password");

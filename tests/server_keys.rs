@@ -336,7 +336,10 @@ async fn sqlite_swapped_key_refused_then_rotate_and_retire_by_cli() {
         assert!(p.secrets.0["password"].starts_with(&format!("pbs1.{}.", new.id())));
     }
     assert_eq!(
-        store.get(&patchbay::TenantId::default(), &orphan.id).await.unwrap(),
+        store
+            .get(&patchbay::TenantId::default(), &orphan.id)
+            .await
+            .unwrap(),
         orphan
     );
     let checks: Vec<String> = store

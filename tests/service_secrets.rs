@@ -58,7 +58,15 @@ async fn sentinel_never_appears_in_output_debug_errors_or_logs() {
         format!("{p:?}"),
         format!("{:?}", svc.get(&p.id).await.unwrap()),
         serde_json::to_string(&svc.list(&Default::default()).await.unwrap().items).unwrap(),
-        format!("{:?}", svc.repository().get(&patchbay::TenantId::default(), &p.id).await.unwrap().secrets.0),
+        format!(
+            "{:?}",
+            svc.repository()
+                .get(&patchbay::TenantId::default(), &p.id)
+                .await
+                .unwrap()
+                .secrets
+                .0
+        ),
     ];
     for err in [
         svc.test_profile(&p.id, None).await.unwrap_err(),
@@ -105,7 +113,11 @@ async fn secrets_are_sealed_and_listed_by_name_only() {
         .unwrap();
     assert_eq!(p.secret_fields(), ["password"]);
     assert!(!p.config.contains_key("password"));
-    let stored = svc.repository().get(&patchbay::TenantId::default(), &p.id).await.unwrap();
+    let stored = svc
+        .repository()
+        .get(&patchbay::TenantId::default(), &p.id)
+        .await
+        .unwrap();
     let envelope = &stored.secrets.0["password"];
     assert!(envelope.starts_with("pbs1.") && !envelope.contains(SENTINEL));
     assert_eq!(
@@ -131,7 +143,11 @@ async fn update_keeps_omitted_secret_and_null_removes_it() {
     };
     let p2 = svc.update(&p.id, update).await.unwrap();
     assert_eq!((p2.version, p2.config["sleep_ms"].as_u64()), (2, Some(99)));
-    let stored = svc.repository().get(&patchbay::TenantId::default(), &p.id).await.unwrap();
+    let stored = svc
+        .repository()
+        .get(&patchbay::TenantId::default(), &p.id)
+        .await
+        .unwrap();
     assert_eq!(
         keyring
             .open(&p.id, "password", &stored.secrets.0["password"])
@@ -176,7 +192,11 @@ async fn env_and_file_references_resolve_only_at_probe_time() {
         config["mode"] = json!("leaky_auth_failure");
         let p = svc.create(new_profile(name, config)).await.unwrap();
         // Stored as the reference, not the value.
-        let stored = svc.repository().get(&patchbay::TenantId::default(), &p.id).await.unwrap();
+        let stored = svc
+            .repository()
+            .get(&patchbay::TenantId::default(), &p.id)
+            .await
+            .unwrap();
         assert_eq!(
             keyring
                 .open(&p.id, "password", &stored.secrets.0["password"])

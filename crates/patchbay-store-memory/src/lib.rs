@@ -20,7 +20,8 @@ use patchbay_core::{
     ProfileEvents, ProfileId, ProfileRepository, Result,
 };
 
-/// Profiles in a `HashMap`, names in a `BTreeMap` for ordered pages.
+/// Profiles in a `HashMap`; names in a `BTreeMap` for ordered pages and a
+/// `HashMap` for lookups.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
@@ -34,7 +35,11 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     profiles: HashMap<ProfileId, Profile>,
+    /// Name keys in order, for pages.
     by_name: BTreeMap<String, ProfileId>,
+    /// The same keys hashed, for lookups (`get_by_name` is the use path's
+    /// read: one hash instead of a walk of string comparisons).
+    names: HashMap<String, ProfileId>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
 }
 
@@ -77,6 +82,7 @@ impl ProfileRepository for MemoryStore {
                     name: profile.name.clone(),
                 });
             }
+            s.names.insert(key.clone(), profile.id.clone());
             s.by_name.insert(key, profile.id.clone());
             s.profiles.insert(profile.id.clone(), profile.clone());
             feed.send(ProfileEvent::Created {
@@ -97,7 +103,7 @@ impl ProfileRepository for MemoryStore {
 
     async fn get_by_name(&self, name: &str) -> Result<Profile> {
         let s = self.read();
-        s.by_name
+        s.names
             .get(&name_key(name))
             .and_then(|id| s.profiles.get(id))
             .cloned()
@@ -163,6 +169,8 @@ impl ProfileRepository for MemoryStore {
                     });
                 }
                 s.by_name.remove(&old_key);
+                s.names.remove(&old_key);
+                s.names.insert(new_key.clone(), profile.id.clone());
                 s.by_name.insert(new_key, profile.id.clone());
             }
             s.profiles.insert(profile.id.clone(), profile.clone());
@@ -186,7 +194,9 @@ impl ProfileRepository for MemoryStore {
                 });
             }
             let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&name_key(&profile.name));
+            let key = name_key(&profile.name);
+            s.names.remove(&key);
+            s.by_name.remove(&key);
             s.dependents.remove(id);
             feed.send(ProfileEvent::Deleted {
                 id: id.clone(),

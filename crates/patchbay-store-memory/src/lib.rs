@@ -10,7 +10,7 @@ mod key_checks;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use patchbay_core::profile::name_key;
@@ -34,12 +34,13 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    profiles: HashMap<ProfileId, Profile>,
+    /// Shared with `names`: a lookup either way is one hash.
+    profiles: HashMap<ProfileId, Arc<Profile>>,
     /// Name keys in order, for pages.
     by_name: BTreeMap<String, ProfileId>,
-    /// The same keys hashed, for lookups (`get_by_name` is the use path's
-    /// read: one hash instead of a walk of string comparisons).
-    names: HashMap<String, ProfileId>,
+    /// The same keys hashed, to the profiles themselves (`get_by_name` is
+    /// the use path's read: one hash, no walk of string comparisons).
+    names: HashMap<String, Arc<Profile>>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
 }
 
@@ -82,9 +83,10 @@ impl ProfileRepository for MemoryStore {
                     name: profile.name.clone(),
                 });
             }
-            s.names.insert(key.clone(), profile.id.clone());
+            let stored = Arc::new(profile.clone());
+            s.names.insert(key.clone(), Arc::clone(&stored));
             s.by_name.insert(key, profile.id.clone());
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            s.profiles.insert(profile.id.clone(), stored);
             feed.send(ProfileEvent::Created {
                 id: profile.id.clone(),
                 version: profile.version,
@@ -97,7 +99,7 @@ impl ProfileRepository for MemoryStore {
         self.read()
             .profiles
             .get(id)
-            .cloned()
+            .map(|p| Profile::clone(p))
             .ok_or_else(|| not_found(id))
     }
 
@@ -105,8 +107,7 @@ impl ProfileRepository for MemoryStore {
         let s = self.read();
         s.names
             .get(&name_key(name))
-            .and_then(|id| s.profiles.get(id))
-            .cloned()
+            .map(|p| Profile::clone(p))
             .ok_or_else(|| Error::NotFound(name.to_owned()))
     }
 
@@ -136,7 +137,7 @@ impl ProfileRepository for MemoryStore {
                 more = true;
                 break;
             }
-            items.push(p.clone());
+            items.push(Profile::clone(p));
         }
         let next_cursor = more
             .then(|| {
@@ -170,10 +171,11 @@ impl ProfileRepository for MemoryStore {
                 }
                 s.by_name.remove(&old_key);
                 s.names.remove(&old_key);
-                s.names.insert(new_key.clone(), profile.id.clone());
-                s.by_name.insert(new_key, profile.id.clone());
+                s.by_name.insert(new_key.clone(), profile.id.clone());
             }
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            let stored = Arc::new(profile.clone());
+            s.names.insert(new_key, Arc::clone(&stored));
+            s.profiles.insert(profile.id.clone(), stored);
             // A reseal keeps the version: not a change of content.
             if profile.version != expected_version {
                 feed.send(ProfileEvent::Updated {
@@ -267,4 +269,39 @@ impl ProfileRepository for MemoryStore {
 #[cfg(test)]
 mod conformance {
     patchbay_testkit::repository_suite!(async { super::MemoryStore::new() });
+}
+
+#[cfg(test)]
+mod names {
+    use patchbay_core::{Error, ProfileRepository};
+    use patchbay_testkit::repository::{fixture, unique};
+
+    /// The name index holds the profiles themselves: it must follow every
+    /// content update, rename and delete.
+    #[tokio::test]
+    async fn the_name_index_follows_every_write() {
+        let repo = super::MemoryStore::new();
+        let p = fixture(&unique("names"), "fake");
+        repo.create(&p).await.unwrap();
+        let mut v2 = p.clone();
+        v2.description = Some("second".into());
+        v2.version = 2;
+        repo.update(&v2, 1).await.unwrap();
+        assert_eq!(repo.get_by_name(&p.name).await.unwrap(), v2);
+        let mut v3 = v2.clone();
+        v3.name = unique("renamed");
+        v3.version = 3;
+        repo.update(&v3, 2).await.unwrap();
+        assert!(matches!(
+            repo.get_by_name(&p.name).await,
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(repo.get_by_name(&v3.name).await.unwrap(), v3);
+        assert_eq!(repo.get(&p.id).await.unwrap(), v3);
+        repo.delete(&p.id).await.unwrap();
+        assert!(matches!(
+            repo.get_by_name(&v3.name).await,
+            Err(Error::NotFound(_))
+        ));
+    }
 }

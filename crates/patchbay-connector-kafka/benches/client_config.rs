@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patchbay_connector_kafka::rdkafka::ClientConfig;
-use patchbay_connector_kafka::{client_config, KafkaConfig};
+use patchbay_connector_kafka::{client_config, CheckedKafkaConfig, KafkaConfig};
 use serde_json::json;
 
 const CA: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -58,6 +58,15 @@ fn kafka_client(c: &mut Criterion) {
     group.bench_function("from_typed_profile", |b| {
         b.iter(|| client_config(black_box(&typed)).expect("builder"))
     });
+    let checked = CheckedKafkaConfig::new(typed.clone()).expect("checked");
+    assert_eq!(
+        checked.client_config().config_map(),
+        literals().config_map()
+    );
+    group.bench_function("from_checked_profile", |b| {
+        b.iter(|| black_box(&checked).client_config())
+    });
+    group.bench_function("checks_only", |b| b.iter(|| black_box(&typed).problems()));
     group.bench_function("from_json_profile", |b| {
         b.iter(|| {
             let typed: KafkaConfig =
@@ -66,31 +75,41 @@ fn kafka_client(c: &mut Criterion) {
         })
     });
     group.finish();
-    interleaved(&typed);
+    interleaved("typed", || {
+        client_config(black_box(&typed)).expect("builder")
+    });
+    interleaved("checked", || black_box(&checked).client_config());
 }
 
-/// Alternating rounds, so load from other processes hits both sides alike.
-fn interleaved(typed: &KafkaConfig) {
+/// Alternating rounds (builder first, then literals first, ...), so load
+/// from other processes hits both sides alike.
+fn interleaved(name: &str, builder: impl Fn() -> ClientConfig) {
     const N: u32 = 20_000;
+    let per_call = |mut f: Box<dyn FnMut() + '_>| {
+        let t = std::time::Instant::now();
+        for _ in 0..N {
+            f();
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(N)
+    };
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
-    for _ in 0..15 {
-        let t = std::time::Instant::now();
-        for _ in 0..N {
-            black_box(client_config(black_box(typed)).expect("builder"));
-        }
-        ours.push(t.elapsed().as_nanos() as f64 / f64::from(N));
-        let t = std::time::Instant::now();
-        for _ in 0..N {
-            black_box(literals());
-        }
-        bare.push(t.elapsed().as_nanos() as f64 / f64::from(N));
+    for round in 0..15 {
+        let (o, b) = if round % 2 == 0 {
+            let o = per_call(Box::new(|| drop(black_box(builder()))));
+            (o, per_call(Box::new(|| drop(black_box(literals())))))
+        } else {
+            let b = per_call(Box::new(|| drop(black_box(literals()))));
+            (per_call(Box::new(|| drop(black_box(builder())))), b)
+        };
+        ours.push(o);
+        bare.push(b);
     }
     let mut ratios: Vec<f64> = ours.iter().zip(&bare).map(|(o, b)| o / b).collect();
     for v in [&mut ours, &mut bare, &mut ratios] {
         v.sort_by(f64::total_cmp);
     }
     println!(
-        "PAIRED kafka_client x15 rounds of {N}: builder median {:.0} ns, literals median {:.0} ns, median ratio {:.2}",
+        "PAIRED kafka_client {name} x15 alternating rounds of {N}: builder median {:.0} ns, literals median {:.0} ns, median ratio {:.2}",
         ours[7], bare[7], ratios[7]
     );
 }

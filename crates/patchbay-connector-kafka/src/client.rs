@@ -22,25 +22,78 @@ use crate::guard::GuardedContext;
 /// The config is checked again here (a `KafkaConfig` is a plain struct a
 /// host can fill in): a property off the allow-list — anything that reads a
 /// local file such as `ssl.key.location`, loads code, or redirects traffic —
-/// is refused, with every problem named by its JSON Pointer.
+/// is refused, with every problem named by its JSON Pointer. A host that
+/// builds several clients from one profile checks once with
+/// [`CheckedKafkaConfig`] instead.
 ///
 /// # Errors
 /// `Validation` when the config has problems.
 pub fn client_config(config: &KafkaConfig) -> Result<ClientConfig> {
-    let problems = config.problems();
-    if !problems.is_empty() {
-        return Err(Error::Validation(ValidationErrors(problems)));
+    // One pass over the config: every check, and the bootstrap list.
+    match config.checked() {
+        (Some(servers), problems) if problems.is_empty() => Ok(build(config, &servers)),
+        (_, problems) => Err(Error::Validation(ValidationErrors(problems))),
     }
-    let servers: Vec<String> = config
-        .endpoints()?
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+}
+
+/// A [`KafkaConfig`] that passed [`client_config`]'s checks, read-only from
+/// then on: its [`client_config`](Self::client_config) builds without
+/// checking again (as cheap as setting the same properties by hand).
+///
+/// ```
+/// use patchbay_connector_kafka::{CheckedKafkaConfig, KafkaConfig};
+/// let config: KafkaConfig =
+///     serde_json::from_value(serde_json::json!({ "bootstrap_servers": "kafka-1:9092" })).unwrap();
+/// // From a resolved profile: CheckedKafkaConfig::new(resolved.config()?)?
+/// let checked = CheckedKafkaConfig::new(config).unwrap();
+/// let producer_config = checked.client_config();
+/// assert_eq!(producer_config.get("bootstrap.servers"), Some("kafka-1:9092"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CheckedKafkaConfig {
+    config: KafkaConfig,
+    servers: String,
+}
+
+impl CheckedKafkaConfig {
+    /// Checks `config` as [`client_config`] does.
+    ///
+    /// # Errors
+    /// `Validation` naming every problem.
+    pub fn new(config: KafkaConfig) -> Result<Self> {
+        let servers = match config.checked() {
+            (Some(servers), problems) if problems.is_empty() => servers.into_owned(),
+            (_, problems) => return Err(Error::Validation(ValidationErrors(problems))),
+        };
+        Ok(Self { config, servers })
+    }
+
+    /// The same `ClientConfig` as [`client_config`], without the checks.
+    pub fn client_config(&self) -> ClientConfig {
+        build(&self.config, &self.servers)
+    }
+
+    /// The config that was checked.
+    pub fn config(&self) -> &KafkaConfig {
+        &self.config
+    }
+}
+
+impl TryFrom<KafkaConfig> for CheckedKafkaConfig {
+    type Error = Error;
+
+    fn try_from(config: KafkaConfig) -> Result<Self> {
+        Self::new(config)
+    }
+}
+
+/// The map of a checked config; `servers` is its bootstrap list written out.
+fn build(config: &KafkaConfig, servers: &str) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     for (name, value) in &config.properties {
         cfg.set(name, value);
     }
-    cfg.set("bootstrap.servers", servers.join(","))
+    cfg.set("bootstrap.servers", servers)
         .set("security.protocol", config.security_protocol.as_rdkafka());
     if config.security_protocol.uses_sasl() {
         if let Some(m) = config.sasl_mechanism {
@@ -56,7 +109,7 @@ pub fn client_config(config: &KafkaConfig) -> Result<ClientConfig> {
     if let Some(pem) = &config.ssl_ca_pem {
         cfg.set("ssl.ca.pem", pem);
     }
-    Ok(cfg)
+    cfg
 }
 
 /// Creates a client whose every broker address — bootstrap and advertised —

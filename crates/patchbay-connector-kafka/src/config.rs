@@ -1,6 +1,7 @@
 //! The connector's typed config and its checks (its librdkafka form is
 //! `client.rs`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use patchbay_core::{Endpoint, Error, FieldError, Result, Secret};
@@ -177,6 +178,20 @@ impl KafkaConfig {
         Ok(out)
     }
 
+    /// The bootstrap list as librdkafka gets it: `host:port` entries, each
+    /// once. Borrowed when the field already has that form (the usual case):
+    /// checking it then allocates nothing.
+    ///
+    /// # Errors
+    /// As [`endpoints`](Self::endpoints).
+    pub(crate) fn bootstrap_list(&self) -> Result<Cow<'_, str>> {
+        if crate::bootstrap::is_canonical_list(&self.bootstrap_servers) {
+            return Ok(Cow::Borrowed(&self.bootstrap_servers));
+        }
+        let servers: Vec<String> = self.endpoints()?.iter().map(ToString::to_string).collect();
+        Ok(Cow::Owned(servers.join(",")))
+    }
+
     /// The values of the secret fields, for scrubbing librdkafka's log lines.
     pub(crate) fn secret_values(&self) -> Vec<patchbay_core::secrecy::SecretString> {
         self.sasl_password
@@ -187,10 +202,22 @@ impl KafkaConfig {
 
     /// Every problem beyond the schema, paths relative to the config.
     pub fn problems(&self) -> Vec<FieldError> {
+        self.checked().1
+    }
+
+    /// The bootstrap list for librdkafka (`None` when it is invalid) and
+    /// every problem beyond the schema: one pass for `client_config`.
+    pub(crate) fn checked(&self) -> (Option<Cow<'_, str>>, Vec<FieldError>) {
         let mut errors = Vec::new();
-        if let Err(Error::Validation(v)) = self.endpoints() {
-            errors.extend(v.0);
-        }
+        let servers = match self.bootstrap_list() {
+            Ok(list) => Some(list),
+            Err(e) => {
+                if let Error::Validation(v) = e {
+                    errors.extend(v.0);
+                }
+                None
+            }
+        };
         let sasl = self.security_protocol.uses_sasl();
         if sasl {
             for (present, field) in [
@@ -225,7 +252,7 @@ impl KafkaConfig {
                     "/ssl_ca_pem",
                     "is only used with SSL and SASL_SSL",
                 ));
-            } else if !pem.contains("-----BEGIN CERTIFICATE-----") || pem.contains('\0') {
+            } else if !has_certificate_block(pem) || pem.contains('\0') {
                 errors.push(FieldError::new(
                     "/ssl_ca_pem",
                     "must be PEM text with a CERTIFICATE block",
@@ -233,8 +260,15 @@ impl KafkaConfig {
             }
         }
         errors.extend(properties::check(&self.properties));
-        errors
+        (servers, errors)
     }
+}
+
+/// Whether `pem` has a certificate block (it usually starts with one: no
+/// substring search then).
+fn has_certificate_block(pem: &str) -> bool {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    pem.starts_with(BEGIN) || pem.contains(BEGIN)
 }
 
 /// Typed, kind-checked access from a resolved profile:
@@ -250,6 +284,45 @@ mod tests {
     fn config(brokers: usize) -> KafkaConfig {
         let list: Vec<String> = (0..brokers).map(|i| format!("b{i}:9092")).collect();
         serde_json::from_value(serde_json::json!({ "bootstrap_servers": list.join(",") })).unwrap()
+    }
+
+    #[test]
+    fn the_bootstrap_list_is_the_endpoints_written_out() {
+        let parse = |list: &str| -> KafkaConfig {
+            serde_json::from_value(serde_json::json!({ "bootstrap_servers": list })).unwrap()
+        };
+        for list in [
+            "a:9092",
+            "a:9092,b:9093",
+            "[::1]:9092,127.0.0.1:9092",
+            " a:9092",
+            "a:9092 ,b:9093",
+            "[host]:9092",
+            "a:09092",
+            "a:+9092",
+            "a:9092,a:9092",
+            "a:9092,b:1,a:9092",
+        ] {
+            let config = parse(list);
+            let written: Vec<String> = config
+                .endpoints()
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let list_out = config.bootstrap_list().unwrap();
+            assert_eq!(list_out, written.join(","), "{list:?}");
+            assert_eq!(
+                matches!(list_out, Cow::Borrowed(_)),
+                list_out == list,
+                "{list:?}"
+            );
+        }
+        for bad in ["a", "a:0", "a:99999", "a:1,", "[::1:1", "a b:1"] {
+            let problems = parse(bad).problems();
+            assert_eq!(problems.len(), 1, "{bad:?}: {problems:?}");
+            assert_eq!(problems[0].path, "/bootstrap_servers");
+        }
     }
 
     #[test]

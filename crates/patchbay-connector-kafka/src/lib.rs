@@ -20,6 +20,7 @@
 //! destroyed before the probe returns.
 #![warn(missing_docs)]
 
+mod bootstrap;
 mod classify;
 mod client;
 mod config;
@@ -38,7 +39,7 @@ use patchbay_core::{
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
-pub use client::{client_config, create_client, serve_events};
+pub use client::{client_config, create_client, serve_events, CheckedKafkaConfig};
 pub use config::{
     KafkaConfig, SaslMechanism, SecurityProtocol, ENDPOINT_FIELDS, MAX_BOOTSTRAP_SERVERS,
 };

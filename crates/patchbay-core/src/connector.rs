@@ -142,6 +142,12 @@ impl Endpoint {
     /// Parses `host:port` or `[v6]:port`; `default_port` applies when the
     /// port is absent (if `None`, the port is required).
     pub fn parse(s: &str, default_port: Option<u16>) -> Option<Self> {
+        Self::split(s, default_port).map(|(host, port)| Self::new(host, port))
+    }
+
+    /// [`parse`](Self::parse) without allocating: the host (a slice of `s`,
+    /// IPv6 without brackets) and the port, by the same rules.
+    pub fn split(s: &str, default_port: Option<u16>) -> Option<(&str, u16)> {
         let s = s.trim();
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
             let (host, after) = rest.split_once(']')?;
@@ -166,7 +172,7 @@ impl Endpoint {
             && host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'));
-        host_ok.then(|| Self::new(host, port))
+        host_ok.then_some((host, port))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -11,6 +11,14 @@ use zeroize::Zeroize;
 use crate::connector::Endpoint;
 use crate::error::{Error, Result};
 use crate::policy::NetworkPolicy;
+
+/// The default policy, built once: parsing its networks on every `new`
+/// was most of what an empty `ResolvedConfig` cost.
+fn default_policy() -> Arc<NetworkPolicy> {
+    static DEFAULT: LazyLock<Arc<NetworkPolicy>> =
+        LazyLock::new(|| Arc::new(NetworkPolicy::default()));
+    Arc::clone(&DEFAULT)
+}
 
 /// A config with secrets decrypted and references resolved, as a connector
 /// needs it, with the addresses the network policy checked for each of its
@@ -27,7 +35,7 @@ impl ResolvedConfig {
         Self {
             value,
             checked: Vec::new(),
-            policy: Arc::new(NetworkPolicy::default()),
+            policy: default_policy(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::time::{timeout_at, Instant};
 
@@ -17,6 +17,7 @@ use crate::profile::{merge_patch, Profile};
 use crate::registry::Registered;
 use crate::resolved::ProfileRef;
 use crate::resolved::{Override, OverrideKind, ResolveRequest, ResolvedProfile, SecretOpened};
+use crate::secret::SecretRef;
 
 /// The audit hook's type.
 pub(super) type AccessHook = Arc<dyn Fn(&SecretOpened<'_>) + Send + Sync>;
@@ -176,6 +177,13 @@ impl ProfileService {
         secrets: PlainSecrets,
         deadline: Instant,
     ) -> Result<BTreeMap<String, SecretString>> {
+        // No reference among the values (the usual case): what was opened
+        // is the result, without a round trip through a config.
+        let is_reference =
+            |v: &SecretString| matches!(SecretRef::parse(v.expose_secret()), Some(Ok(_)));
+        if !secrets.values().any(is_reference) {
+            return Ok(secrets);
+        }
         let mut seen = Vec::new();
         let resolved = self
             .resolve_secrets(&Map::new(), secrets, deadline, &mut seen)

@@ -1,13 +1,15 @@
-//! The use path beside raw baselines, in one run.
+//! The use path beside raw baselines, in one run. Lives in this crate so a
+//! release build needs only core, the stores and sqlx (the facade's
+//! benches build every connector). Run:
+//! `cargo bench -p patchbay-store-postgres --bench use_path -- --noplot`
 //!
 //! * `resolve_by_name`: `ProfileService::resolve` by name over the memory
 //!   store (10,000 profiles) vs a bare `HashMap` get + `serde_json` parse of
-//!   the config + AES-256-GCM open of the same sealed secret.
+//!   the config + AES-256-GCM open of the same sealed secret. Criterion
+//!   groups, then `PAIRED`: 15 alternating rounds (the figure quoted).
 //! * change feed (printed, not criterion): write on store A → event on store
 //!   B over Postgres (two pools, one schema), p50/p99, beside a raw
 //!   `pg_notify` → `PgListener` on the same server.
-//!
-//! Run: `cargo bench --bench use_path -- --noplot`.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -16,9 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use patchbay::memory::MemoryStore;
-use patchbay::testkit::fake::FakeConnector;
-use patchbay::{Keyring, NewProfile, ProfileService, ResolveRequest, Sealer, TenantId};
+use patchbay_core::{Keyring, NewProfile, ProfileId, ProfileService, ResolveRequest, Sealer, TenantId};
+use patchbay_store_memory::MemoryStore;
+use patchbay_testkit::fake::FakeConnector;
 use serde_json::{json, Map, Value};
 
 const PROFILES: usize = 10_000;
@@ -26,6 +28,17 @@ const FEED_ROUNDS: usize = 500;
 
 fn config() -> Value {
     json!({ "host": "db.internal", "port": 5432, "password": "hunter2", "mode": "ok" })
+}
+
+/// What the bare side holds per name: what a store holds (the public config
+/// as JSON text, the sealed envelope).
+type Bare = HashMap<String, (ProfileId, String, String)>;
+
+fn bare_resolve(bare: &Bare, keyring: &Keyring, name: &str) -> impl Sized {
+    let (id, text, envelope) = &bare[name];
+    let public: Map<String, Value> = serde_json::from_str(text).unwrap();
+    let secret = keyring.open(id, "password", envelope).unwrap();
+    (public, secret)
 }
 
 fn resolve(c: &mut Criterion) {
@@ -39,9 +52,7 @@ fn resolve(c: &mut Criterion) {
         .sealer(keyring.clone())
         .build()
         .unwrap();
-    // The bare side holds what a store holds: the public config as JSON
-    // text and the sealed envelope, by name.
-    let mut bare: HashMap<String, (patchbay::ProfileId, String, String)> = HashMap::new();
+    let mut bare = Bare::new();
     let names: Vec<String> = rt.block_on(async {
         let mut names = Vec::with_capacity(PROFILES);
         for i in 0..PROFILES {
@@ -70,12 +81,7 @@ fn resolve(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("resolve_by_name");
     g.bench_function("bare_map_parse_open", |b| {
-        b.iter(|| {
-            let (id, text, envelope) = &bare[pick()];
-            let public: Map<String, Value> = serde_json::from_str(text).unwrap();
-            let secret = keyring.open(id, "password", envelope).unwrap();
-            black_box((public, secret))
-        })
+        b.iter(|| black_box(bare_resolve(&bare, &keyring, pick())))
     });
     g.bench_function("service_memory", |b| {
         b.to_async(&rt).iter(|| async {
@@ -87,6 +93,52 @@ fn resolve(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Alternating rounds, so load from other processes hits both sides alike.
+    const ROUNDS: usize = 15;
+    const CALLS: u32 = 20_000;
+    let per_call = |start: Instant| start.elapsed().as_nanos() as f64 / f64::from(CALLS);
+    let bare_round = || {
+        let t = Instant::now();
+        for _ in 0..CALLS {
+            black_box(bare_resolve(&bare, &keyring, pick()));
+        }
+        per_call(t)
+    };
+    let service_round = || {
+        rt.block_on(async {
+            let t = Instant::now();
+            for _ in 0..CALLS {
+                let req = ResolveRequest::new(pick().as_str(), "bench");
+                black_box(svc.resolve(req).await.unwrap());
+            }
+            per_call(t)
+        })
+    };
+    let (mut b, mut s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (tb, ts) = if round % 2 == 0 {
+            let tb = bare_round();
+            (tb, service_round())
+        } else {
+            let ts = service_round();
+            (bare_round(), ts)
+        };
+        b.push(tb);
+        s.push(ts);
+        ratios.push(ts / tb);
+    }
+    println!(
+        "PAIRED resolve_by_name: bare {:.0} ns, service {:.0} ns, ratio {:.2}x (median of {ROUNDS} alternating rounds of {CALLS})",
+        median(b),
+        median(s),
+        median(ratios)
+    );
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// p50 and p99 of `samples`, in milliseconds.
@@ -97,7 +149,7 @@ fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
 }
 
 async fn feed_latency() {
-    use patchbay::{ProfileRepository, ProfileUpdate};
+    use patchbay_core::{ProfileRepository, ProfileUpdate};
     use patchbay_store_postgres::{PostgresConfig, PostgresStore};
     use sqlx::postgres::PgListener;
 

@@ -65,14 +65,15 @@ impl Watcher {
     }
 
     /// Clients connected other than the watcher, as of a `$SYS` tick after
-    /// the call: it waits for two more ticks, so a value published before
-    /// the call (retained, or in flight) cannot be the answer.
+    /// the call. A tick publishes `uptime` first, then the counts: after a
+    /// third `uptime` the counts of the second have arrived, and the second
+    /// was published after the call (the first may have been in flight).
     async fn others(&self) -> usize {
         let mut sys = self.sys.clone();
         let from = sys.borrow().ticks;
         let now = tokio::time::timeout(
             Duration::from_secs(20),
-            sys.wait_for(|s| s.ticks >= from + 2 && s.connected.is_some()),
+            sys.wait_for(|s| s.ticks >= from + 3 && s.connected.is_some()),
         )
         .await
         .expect("$SYS ticks every second")
@@ -112,7 +113,7 @@ async fn two_hundred_probes_leave_no_connection_open() {
     held_loop.await.expect("loop ends");
     assert_eq!(settle(|| watcher.others(), 0).await, 0, "disconnected");
 
-    probe_many(Arc::new(MqttConnector), &good, &bad).await;
+    probe_many(Arc::new(MqttConnector), &good, &bad, 4).await;
     let left = settle(|| watcher.others(), 0).await;
     assert_eq!(left, 0, "{left} connection(s) still open after 200 probes");
 }

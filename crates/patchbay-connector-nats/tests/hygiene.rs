@@ -54,7 +54,7 @@ async fn two_hundred_probes_leave_no_connection_open() {
     drop(held);
     assert_eq!(settle(|| connections(monitor), 0).await, 0, "closed");
 
-    probe_many(Arc::new(NatsConnector), &good, &bad).await;
+    probe_many(Arc::new(NatsConnector), &good, &bad, 4).await;
     let left = settle(|| connections(monitor), 0).await;
     assert_eq!(left, 0, "{left} connection(s) still open after 200 probes");
 }

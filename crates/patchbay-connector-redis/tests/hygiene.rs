@@ -110,7 +110,7 @@ async fn two_hundred_probes_leave_no_connection_open() {
     drop(held);
     assert_eq!(settle(|| others(admin.clone()), 0).await, 0, "dropped");
 
-    probe_many(Arc::new(RedisConnector), &good, &bad).await;
+    probe_many(Arc::new(RedisConnector), &good, &bad, 4).await;
     let left = settle(|| others(admin.clone()), 0).await;
     assert_eq!(left, 0, "{left} connection(s) still open after 200 probes");
 }

@@ -23,10 +23,15 @@ pub const PROBES: usize = 200;
 /// which never settles.
 pub const SETTLE: Duration = Duration::from_secs(30);
 
-/// Runs [`PROBES`] probes of `connector` through a service: every fourth
-/// with `bad` (credentials the server refuses: must fail as `auth`), the
-/// others with `good` (must succeed).
-pub async fn probe_many(connector: Arc<dyn Connector>, good: &Value, bad: &Value) {
+/// Runs [`PROBES`] probes of `connector` through a service: every
+/// `bad_every`-th with `bad` (credentials the server refuses: must fail as
+/// `auth`), the others with `good` (must succeed).
+pub async fn probe_many(
+    connector: Arc<dyn Connector>,
+    good: &Value,
+    bad: &Value,
+    bad_every: usize,
+) {
     let kind = connector.kind();
     let svc = ProfileService::builder(Arc::new(MemoryStore::new()))
         .connector_arc(connector)
@@ -35,7 +40,7 @@ pub async fn probe_many(connector: Arc<dyn Connector>, good: &Value, bad: &Value
         .build()
         .expect("service");
     for i in 0..PROBES {
-        let refused = i % 4 == 3;
+        let refused = i % bad_every == bad_every - 1;
         let new = NewProfile {
             name: format!("hygiene-{i}"),
             connector: kind.to_owned(),

@@ -1,16 +1,15 @@
-//! The testkit's connector conformance cases, and config validation through
+//! The testkit's connector conformance suite, and config validation through
 //! the service (the seed's example request, refused properties).
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use patchbay_connector_kafka::KafkaConnector;
-use patchbay_core::{Error, NewProfile, ProfileService};
+use patchbay_core::{Connector, Error, NewProfile, ProfileService};
 use patchbay_store_memory::MemoryStore;
-use patchbay_testkit::connector as conformance;
-use patchbay_testkit::net::{refused_port, SilentListener};
+use patchbay_testkit::fixture::{Fixture, Live};
+use patchbay_testkit::net::refused_port;
 use serde_json::{json, Value};
 
 fn service() -> ProfileService {
@@ -38,44 +37,34 @@ fn invalid_paths(result: Result<impl std::fmt::Debug, Error>) -> Vec<String> {
     }
 }
 
-#[test]
-fn schema_is_valid() {
-    conformance::schema_is_valid(&KafkaConnector);
+struct Kafka;
+
+#[patchbay_testkit::async_trait]
+impl Fixture for Kafka {
+    fn connector(&self) -> Arc<dyn Connector> {
+        Arc::new(KafkaConnector)
+    }
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["sasl_password"]
+    }
+    fn config_at(&self, host: &str, port: u16) -> Value {
+        json!({ "bootstrap_servers": format!("{host}:{port}") })
+    }
+    // Probes the SASL broker when it runs (a must under CI), a refused port
+    // otherwise: both paths must keep the password out of every output.
+    async fn live(&self) -> Option<Live> {
+        let target =
+            common::sasl_broker().unwrap_or_else(|| format!("127.0.0.1:{}", refused_port()));
+        Some(Live::new(vec![json!({
+            "bootstrap_servers": target,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-256",
+            "sasl_username": "patchbay-nobody",
+        })]))
+    }
 }
 
-#[test]
-fn secrets_are_marked() {
-    conformance::secrets_are_marked(&KafkaConnector, &["sasl_password"]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sentinel_never_leaks() {
-    // Probes the SASL broker when it runs, a refused port otherwise: both
-    // paths must keep the password out of every output.
-    let target = common::sasl_broker().unwrap_or_else(|| format!("127.0.0.1:{}", refused_port()));
-    let sentinel = "S3ntinel-kafka-pw-7c1e";
-    let config = json!({
-        "bootstrap_servers": target,
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-256",
-        "sasl_username": "patchbay-nobody",
-        "sasl_password": sentinel,
-    });
-    conformance::sentinel_never_leaks(Arc::new(KafkaConnector), config, sentinel).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let config = json!({ "bootstrap_servers": format!("127.0.0.1:{}", silent.port()) });
-    conformance::deadline_is_honoured(&KafkaConnector, config, Duration::from_millis(1500)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_is_fast() {
-    let config = json!({ "bootstrap_servers": format!("127.0.0.1:{}", refused_port()) });
-    conformance::refused_is_fast(&KafkaConnector, config).await;
-}
+patchbay_testkit::connector_suite!(Kafka);
 
 #[tokio::test]
 async fn the_seed_example_validates() {

@@ -1,20 +1,18 @@
 //! Against the local Mosquitto at 127.0.0.1:1883, a private Mosquitto with a
 //! password file on a free loopback port, and loopback failure targets.
 
-use std::process::Stdio;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::private_broker;
 use patchbay_connector_mqtt::MqttConnector;
 use patchbay_core::{Connector, Error, FailureReason, ResolvedConfig, TestReport};
-use patchbay_testkit::connector as conformance;
-use patchbay_testkit::net::{refused_port, require, SilentListener};
+use patchbay_testkit::net::require;
 use serde_json::{json, Value};
-use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 const URL: &str = "mqtt://127.0.0.1:1883";
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
 async fn shared() -> Option<()> {
     let found = tokio::net::TcpStream::connect("127.0.0.1:1883")
@@ -39,95 +37,6 @@ fn reason(r: Result<TestReport, Error>) -> (FailureReason, String) {
     }
 }
 
-/// A Mosquitto of our own that demands a password, killed on drop.
-struct PrivateBroker {
-    _child: Child,
-    _dir: tempfile::TempDir,
-    port: u16,
-}
-
-async fn private_broker(user: &str, password: &str) -> Option<PrivateBroker> {
-    let installed = std::path::Path::new(MOSQUITTO)
-        .exists()
-        .then_some(())
-        .ok_or("/usr/sbin/mosquitto is not installed");
-    require("mosquitto binary", "apt-get install mosquitto", installed)?;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let passwd = dir.path().join("passwd");
-    let made = Command::new("mosquitto_passwd")
-        .arg("-b")
-        .arg("-c")
-        .arg(&passwd)
-        .args([user, password])
-        .status()
-        .await
-        .expect("mosquitto_passwd");
-    assert!(made.success(), "mosquitto_passwd failed");
-    let port = refused_port();
-    let conf = dir.path().join("mosquitto.conf");
-    // `user root` keeps a root-started broker from switching to a user that
-    // cannot read our temporary password file; ignored when not root.
-    let text = format!(
-        "user root\nlistener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\n",
-        passwd.display()
-    );
-    std::fs::write(&conf, text).expect("write conf");
-    let child = Command::new(MOSQUITTO)
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn mosquitto");
-    let until = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < until, "private mosquitto did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Some(PrivateBroker {
-        _child: child,
-        _dir: dir,
-        port,
-    })
-}
-
-#[test]
-fn schema_is_valid() {
-    conformance::schema_is_valid(&MqttConnector);
-}
-
-#[test]
-fn secrets_are_marked() {
-    conformance::secrets_are_marked(&MqttConnector, &["password"]);
-}
-
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    let Some(broker) = private_broker("app", "the-real-password").await else {
-        return;
-    };
-    let sentinel = "sentinel-7b1f03d9";
-    let config = json!({ "url": format!("mqtt://127.0.0.1:{}", broker.port), "username": "app", "password": sentinel });
-    conformance::sentinel_never_leaks(Arc::new(MqttConnector), config, sentinel).await;
-}
-
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let config = json!({ "url": format!("mqtt://127.0.0.1:{}", silent.port()) });
-    conformance::deadline_is_honoured(&MqttConnector, config, Duration::from_millis(1500)).await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let config = json!({ "url": format!("mqtt://127.0.0.1:{}", refused_port()) });
-    conformance::refused_is_fast(&MqttConnector, config).await;
-}
-
 #[tokio::test]
 async fn succeeds_with_the_brokers_version() {
     if shared().await.is_none() {
@@ -150,7 +59,7 @@ async fn succeeds_with_the_brokers_version() {
 
 #[tokio::test]
 async fn password_is_checked() {
-    let Some(broker) = private_broker("app", "right-pass-5").await else {
+    let Some(broker) = private_broker("app", "right-pass-5", "").await else {
         return;
     };
     let url = format!("mqtt://127.0.0.1:{}", broker.port);

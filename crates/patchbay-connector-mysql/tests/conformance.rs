@@ -1,4 +1,4 @@
-//! The testkit's connector conformance cases.
+//! The testkit's connector conformance suite.
 
 mod common;
 
@@ -6,50 +6,45 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use patchbay_connector_mysql::MySqlConnector;
-use patchbay_testkit::connector as cases;
-use patchbay_testkit::net::{refused_port, SilentListener};
-use serde_json::json;
+use patchbay_core::Connector;
+use patchbay_testkit::fixture::{Fixture, Live};
+use serde_json::{json, Value};
 
-#[test]
-fn schema_is_valid() {
-    cases::schema_is_valid(&MySqlConnector);
+struct MySql;
+
+#[patchbay_testkit::async_trait]
+impl Fixture for MySql {
+    fn connector(&self) -> Arc<dyn Connector> {
+        Arc::new(MySqlConnector)
+    }
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["password"]
+    }
+    fn config_at(&self, host: &str, port: u16) -> Value {
+        let mut config = common::config("root", "");
+        config["host"] = json!(host);
+        config["port"] = json!(port);
+        config
+    }
+    fn deadline_budget(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+    // A real user and a wrong password holding the sentinel: MariaDB
+    // refuses it with "Access denied", which must not quote the password.
+    async fn live(&self) -> Option<Live> {
+        let mut admin = common::admin().await?;
+        let (name, drop_user) = common::user(&mut admin, "sentinel", "right-pw").await;
+        Some(Live::guarded(
+            vec![common::config(&name, "right-pw")],
+            drop_user,
+        ))
+    }
 }
 
-#[test]
-fn secrets_are_marked() {
-    cases::secrets_are_marked(&MySqlConnector, &["password"]);
-}
+patchbay_testkit::connector_suite!(MySql);
 
 #[test]
 fn port_defaults_to_3306() {
     let schema = patchbay_core::Connector::config_schema(&MySqlConnector);
     assert_eq!(schema["properties"]["port"]["default"], 3306);
-}
-
-// A real user and a wrong password holding the sentinel: MariaDB refuses
-// it with "Access denied", which must not quote the password anywhere.
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    let Some(mut admin) = common::admin().await else {
-        return;
-    };
-    let (name, _drop) = common::user(&mut admin, "sentinel", "right-pw").await;
-    let sentinel = "S3NT1NEL-my-91c4";
-    let config = common::config(&name, &format!("x{sentinel}y"));
-    cases::sentinel_never_leaks(Arc::new(MySqlConnector), config, sentinel).await;
-}
-
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let mut config = common::config("root", "");
-    config["port"] = json!(silent.port());
-    cases::deadline_is_honoured(&MySqlConnector, config, Duration::from_secs(2)).await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let mut config = common::config("root", "");
-    config["port"] = json!(refused_port());
-    cases::refused_is_fast(&MySqlConnector, config).await;
 }

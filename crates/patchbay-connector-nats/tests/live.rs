@@ -2,23 +2,21 @@
 //! `nats-server` processes with auth on free loopback ports, and loopback
 //! failure targets.
 
-use std::process::Stdio;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use async_nats::jetstream;
+use common::private_server;
 use patchbay_connector_nats::NatsConnector;
 use patchbay_core::{
     AutocompleteQuery, Connector, Error, FailureReason, ResolvedConfig, Suggestion, TestReport,
 };
-use patchbay_testkit::connector as conformance;
-use patchbay_testkit::net::{refused_port, require, SilentListener};
+use patchbay_testkit::net::{refused_port, require};
 use serde_json::{json, Value};
-use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 const ADDR: &str = "127.0.0.1:4222";
-const NATS_SERVER: &str = "/usr/sbin/nats-server";
 
 async fn shared() -> Option<async_nats::Client> {
     let found = async_nats::connect(ADDR).await;
@@ -39,79 +37,6 @@ fn reason(r: Result<TestReport, Error>) -> (FailureReason, String) {
         Err(Error::ConnectionFailed(f)) => (f.reason, f.message),
         other => panic!("expected a connection failure, got {other:?}"),
     }
-}
-
-/// A `nats-server` of our own on a free loopback port, killed on drop.
-struct PrivateServer {
-    _child: Child,
-    port: u16,
-}
-
-async fn private_server(auth: &[&str]) -> Option<PrivateServer> {
-    let installed = std::path::Path::new(NATS_SERVER)
-        .exists()
-        .then_some(())
-        .ok_or("/usr/sbin/nats-server is not installed");
-    require(
-        "nats-server binary",
-        "apt-get install nats-server",
-        installed,
-    )?;
-    let port = refused_port();
-    let child = Command::new(NATS_SERVER)
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .args(auth)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn nats-server");
-    // Wait until it listens (slow under a loaded CI machine).
-    let until = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < until, "private nats-server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Some(PrivateServer {
-        _child: child,
-        port,
-    })
-}
-
-#[test]
-fn schema_is_valid() {
-    conformance::schema_is_valid(&NatsConnector);
-}
-
-#[test]
-fn secrets_are_marked() {
-    conformance::secrets_are_marked(&NatsConnector, &["password", "token", "credentials"]);
-}
-
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    let Some(server) = private_server(&["--auth", "the-real-token-1"]).await else {
-        return;
-    };
-    let sentinel = "sentinel-0c4e8a2b";
-    let config = json!({ "servers": [format!("127.0.0.1:{}", server.port)], "token": sentinel });
-    conformance::sentinel_never_leaks(Arc::new(NatsConnector), config, sentinel).await;
-}
-
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let config = json!({ "servers": [format!("127.0.0.1:{}", silent.port())] });
-    conformance::deadline_is_honoured(&NatsConnector, config, Duration::from_millis(1500)).await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let config = json!({ "servers": [format!("127.0.0.1:{}", refused_port())] });
-    conformance::refused_is_fast(&NatsConnector, config).await;
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The testkit's connector conformance cases.
+//! The testkit's connector conformance suite, and the schema's fields.
 
 mod common;
 
@@ -6,50 +6,43 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use patchbay_connector_postgres::PostgresConnector;
-use patchbay_testkit::connector as cases;
-use patchbay_testkit::net::{refused_port, SilentListener};
-use serde_json::json;
+use patchbay_core::Connector;
+use patchbay_testkit::fixture::{Fixture, Live};
+use serde_json::{json, Value};
 
-#[test]
-fn schema_is_valid() {
-    cases::schema_is_valid(&PostgresConnector);
-}
+struct Postgres;
 
-#[test]
-fn secrets_are_marked() {
-    cases::secrets_are_marked(&PostgresConnector, &["password"]);
-}
-
-// Trust auth lets any password in, so the probe succeeds here; the
-// sentinel must still appear nowhere, and an unknown role makes the probe
-// fail too (its message quotes the user name, never the password).
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    let Some(_admin) = common::admin().await else {
-        return;
-    };
-    let sentinel = "S3NT1NEL-pg-6d1f";
-    for user in ["postgres", "pb_no_such_role_sentinel"] {
-        let mut config = common::config(user);
-        config["password"] = json!(format!("x{sentinel}y"));
-        cases::sentinel_never_leaks(Arc::new(PostgresConnector), config, sentinel).await;
+#[patchbay_testkit::async_trait]
+impl Fixture for Postgres {
+    fn connector(&self) -> Arc<dyn Connector> {
+        Arc::new(PostgresConnector)
+    }
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["password"]
+    }
+    fn config_at(&self, host: &str, port: u16) -> Value {
+        let mut config = common::config("postgres");
+        config["host"] = json!(host);
+        config["port"] = json!(port);
+        config
+    }
+    fn deadline_budget(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+    // Trust auth lets any password in, so the probe succeeds here; the
+    // sentinel must still appear nowhere, and an unknown role makes the
+    // probe fail too (its message quotes the user name, never the password).
+    async fn live(&self) -> Option<Live> {
+        let admin = common::admin().await?;
+        drop(admin);
+        Some(Live::new(vec![
+            common::config("postgres"),
+            common::config("pb_no_such_role_sentinel"),
+        ]))
     }
 }
 
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let mut config = common::config("postgres");
-    config["port"] = json!(silent.port());
-    cases::deadline_is_honoured(&PostgresConnector, config, Duration::from_secs(2)).await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let mut config = common::config("postgres");
-    config["port"] = json!(refused_port());
-    cases::refused_is_fast(&PostgresConnector, config).await;
-}
+patchbay_testkit::connector_suite!(Postgres);
 
 #[test]
 fn schema_publishes_the_issue_fields() {

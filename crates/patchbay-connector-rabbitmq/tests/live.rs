@@ -1,14 +1,14 @@
 //! Against the local RabbitMQ at 127.0.0.1:5672 (guest/guest) and loopback
 //! failure targets.
 
-use std::process::Command;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::BrokerUser;
 use patchbay_connector_rabbitmq::RabbitMqConnector;
 use patchbay_core::{Connector, Error, FailureReason, ResolvedConfig, TestReport};
-use patchbay_testkit::connector as conformance;
-use patchbay_testkit::net::{refused_port, require, SilentListener};
+use patchbay_testkit::net::require;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -40,40 +40,6 @@ fn reason(r: Result<TestReport, Error>) -> (FailureReason, String) {
     }
 }
 
-#[test]
-fn schema_is_valid() {
-    conformance::schema_is_valid(&RabbitMqConnector);
-}
-
-#[test]
-fn secrets_are_marked() {
-    conformance::secrets_are_marked(&RabbitMqConnector, &["password"]);
-}
-
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    if broker().await.is_none() {
-        return;
-    }
-    let sentinel = "sentinel-5d2a9e61";
-    let config = json!({ "host": "127.0.0.1", "username": "guest", "password": sentinel });
-    conformance::sentinel_never_leaks(Arc::new(RabbitMqConnector), config, sentinel).await;
-}
-
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let config = json!({ "host": "127.0.0.1", "port": silent.port(), "username": "guest", "password": "guest" });
-    conformance::deadline_is_honoured(&RabbitMqConnector, config, Duration::from_millis(1500))
-        .await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let config = json!({ "host": "127.0.0.1", "port": refused_port(), "username": "guest", "password": "guest" });
-    conformance::refused_is_fast(&RabbitMqConnector, config).await;
-}
-
 #[tokio::test]
 async fn guest_succeeds_with_version() {
     if broker().await.is_none() {
@@ -99,41 +65,6 @@ async fn missing_vhost_is_not_found() {
     eprintln!("not found as reported: {message}");
     assert_eq!(why, FailureReason::NotFound, "{message}");
     assert!(message.contains("patchbay-no-such-vhost"), "{message}");
-}
-
-/// A broker user made with `rabbitmqctl`, deleted on drop.
-struct BrokerUser(String);
-
-impl BrokerUser {
-    fn create(password: &str, permissions: bool) -> Option<Self> {
-        let name = format!("patchbay-test-{}", uuid::Uuid::new_v4().simple());
-        let made = rabbitmqctl(&["add_user", &name, password]);
-        let user =
-            require("rabbitmqctl", "apt-get install rabbitmq-server", made).map(|()| Self(name))?;
-        if permissions {
-            rabbitmqctl(&["set_permissions", "-p", "/", &user.0, ".*", ".*", ".*"])
-                .expect("set_permissions");
-        }
-        Some(user)
-    }
-}
-
-impl Drop for BrokerUser {
-    fn drop(&mut self) {
-        let _ = rabbitmqctl(&["delete_user", &self.0]);
-    }
-}
-
-fn rabbitmqctl(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
 }
 
 #[tokio::test]

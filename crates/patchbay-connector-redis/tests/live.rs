@@ -1,12 +1,11 @@
-//! Against the local Redis at 127.0.0.1:6379 and loopback failure targets.
+//! Against the local Redis at 127.0.0.1:6379 and loopback failure targets
+//! (the conformance suite is in `conformance.rs`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use patchbay_connector_redis::RedisConnector;
 use patchbay_core::{AutocompleteQuery, Connector, Error, FailureReason, ResolvedConfig};
-use patchbay_testkit::connector as conformance;
-use patchbay_testkit::net::{refused_port, require, SilentListener};
+use patchbay_testkit::net::{refused_port, require};
 use redis::aio::MultiplexedConnection;
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -38,39 +37,6 @@ fn reason(r: Result<patchbay_core::TestReport, Error>) -> (FailureReason, String
         Err(Error::ConnectionFailed(f)) => (f.reason, f.message),
         other => panic!("expected a connection failure, got {other:?}"),
     }
-}
-
-#[test]
-fn schema_is_valid() {
-    conformance::schema_is_valid(&RedisConnector);
-}
-
-#[test]
-fn secrets_are_marked() {
-    conformance::secrets_are_marked(&RedisConnector, &["password"]);
-}
-
-#[tokio::test]
-async fn sentinel_never_leaks() {
-    if admin().await.is_none() {
-        return;
-    }
-    let sentinel = "sentinel-9f3b1c7e";
-    let config = json!({ "addresses": [ADDR], "username": "nobody", "password": sentinel });
-    conformance::sentinel_never_leaks(Arc::new(RedisConnector), config, sentinel).await;
-}
-
-#[tokio::test]
-async fn deadline_is_honoured() {
-    let silent = SilentListener::bind().await;
-    let config = json!({ "addresses": [format!("127.0.0.1:{}", silent.port())] });
-    conformance::deadline_is_honoured(&RedisConnector, config, Duration::from_millis(1500)).await;
-}
-
-#[tokio::test]
-async fn refused_is_fast() {
-    let config = json!({ "addresses": [format!("127.0.0.1:{}", refused_port())] });
-    conformance::refused_is_fast(&RedisConnector, config).await;
 }
 
 #[tokio::test]

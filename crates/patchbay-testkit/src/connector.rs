@@ -14,6 +14,9 @@ use patchbay_store_memory::MemoryStore;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::capture::Logs;
+use crate::spellings::assert_clean;
+
 /// The schema is a valid draft 2020-12 JSON Schema for an object that
 /// rejects unknown fields; secret fields are strings marked `writeOnly`.
 pub fn schema_is_valid(connector: &dyn Connector) {
@@ -61,21 +64,28 @@ fn service(connector: Arc<dyn Connector>) -> ProfileService {
         .expect("service")
 }
 
-fn assert_clean(what: &str, text: &str, sentinel: &str) {
-    assert!(
-        !text.contains(sentinel),
-        "the secret leaked into {what}: {text}"
-    );
+/// Whether a string anywhere in `v` holds `needle`.
+fn holds(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Array(a) => a.iter().any(|v| holds(v, needle)),
+        Value::Object(o) => o.values().any(|v| holds(v, needle)),
+        _ => false,
+    }
 }
 
 /// Saves `config` (which holds `sentinel` in a secret field), then tests and
-/// autocompletes through the service: the sentinel appears in no serialized
-/// profile, list, `Debug` string, report, error message or error details.
+/// autocompletes through the service: no spelling of the sentinel (raw,
+/// percent-encoded, escaped; see [`crate::spellings`]) and no long fragment
+/// of it appears in a serialized profile, list, `Debug` string, report,
+/// error (message, `Debug`, details, every source) or anything logged
+/// through `tracing` or `log` meanwhile.
 pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, sentinel: &str) {
     assert!(
-        config.to_string().contains(sentinel),
+        holds(&config, sentinel),
         "the config must hold the sentinel"
     );
+    let logs = Logs::start();
     let kind = connector.kind();
     let types = connector.autocomplete_types();
     let svc = service(connector);
@@ -117,12 +127,29 @@ pub async fn sentinel_never_leaks(connector: Arc<dyn Connector>, config: Value, 
     for (i, out) in outputs.iter().enumerate() {
         assert_clean(&format!("probe output #{i}"), out, sentinel);
     }
+    let logged = logs.text();
+    // The capture works: opening the secrets emitted audit events.
+    assert!(
+        logged.contains("patchbay::audit"),
+        "no audit event captured: {logged}"
+    );
+    assert_clean("tracing output", &logged, sentinel);
 }
 
+/// A result as every caller could see it: the value's `Debug`, or the
+/// error's `Display`, `Debug`, details and whole source chain.
 fn render<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
     match r {
         Ok(v) => format!("{v:?}"),
-        Err(e) => format!("{e} | {e:?} | {}", e.details()),
+        Err(e) => {
+            let mut text = format!("{e} | {e:?} | {}", e.details());
+            let mut next = std::error::Error::source(&e);
+            while let Some(source) = next {
+                text.push_str(&format!(" | {source} | {source:?}"));
+                next = source.source();
+            }
+            text
+        }
     }
 }
 
@@ -170,4 +197,22 @@ pub async fn refused_is_fast(connector: &dyn Connector, config: Value) {
     }
     // Decided by the refusal, long before the 10 s deadline.
     assert!(took < Duration::from_secs(5), "refused took {took:?}");
+}
+
+/// With `config` naming a host the resolver refuses at once
+/// ([`crate::net::UNRESOLVABLE_HOST`]), the connector reports `dns`; a
+/// connector that misclassifies it, or waits for its deadline, reports
+/// something else. (Whether the message names the host is up to each
+/// connector's own tests: not every driver's error does.)
+pub async fn unresolvable_is_dns(connector: &dyn Connector, config: Value) {
+    let result = connector
+        .test(
+            &ResolvedConfig::new(config),
+            Instant::now() + Duration::from_secs(10),
+        )
+        .await;
+    match result {
+        Err(Error::ConnectionFailed(f)) => assert_eq!(f.reason, FailureReason::Dns, "{f}"),
+        other => panic!("expected a dns failure, got {other:?}"),
+    }
 }

@@ -10,7 +10,16 @@
 //! * [`watch`]: change-feed cases, part of [`repository_suite!`]; a store
 //!   without a feed passes them by answering `UNSUPPORTED`.
 //! * [`connector`]: cases every connector runs (schema validity, secrets
-//!   marked, a sentinel secret never leaks, deadline honoured, refused fast).
+//!   marked, a sentinel secret never leaks, deadline honoured, refused fast,
+//!   an unresolvable host is `dns`), and [`connector_suite!`] to turn all of
+//!   them into named tests from one [`fixture::Fixture`]:
+//!
+//!   ```ignore
+//!   patchbay_testkit::connector_suite!(MyFixture);
+//!   ```
+//! * [`spellings`]: the raw, percent-encoded and escaped forms of a secret,
+//!   and sentinel values drivers encode; [`capture`]: everything logged.
+//! * [`hygiene`]: 200 probes, then a server-side connection count settles.
 //! * [`key_checks`]: the key check values a store records (also in
 //!   [`repository_suite!`]).
 //! * [`fake`]: a scripted connector for testing the service itself.
@@ -20,13 +29,49 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod capture;
 pub mod connector;
 pub mod fake;
+pub mod fixture;
+pub mod hygiene;
 pub mod key_checks;
 pub mod net;
 pub mod repository;
+pub mod spellings;
 pub mod tls;
 pub mod watch;
+
+/// Generates one test per connector conformance case from a
+/// [`fixture::Fixture`] value: `schema_is_valid`, `secrets_are_marked`,
+/// `sentinel_never_leaks` (every secret field of the schema, every
+/// sentinel), `deadline_is_honoured`, `refused_is_fast` and
+/// `unresolvable_is_dns`. A connector crate invokes it once, so no case can
+/// be left out; cases needing the live service skip (or fail under CI)
+/// through the fixture's `live()`.
+#[macro_export]
+macro_rules! connector_suite {
+    ($fixture:expr) => {
+        $crate::connector_suite!(@sync $fixture; schema_is_valid, secrets_are_marked);
+        $crate::connector_suite!(@async $fixture;
+            sentinel_never_leaks, deadline_is_honoured, refused_is_fast, unresolvable_is_dns);
+    };
+    (@sync $fixture:expr; $($case:ident),+) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::fixture::$case(&$fixture);
+            }
+        )+
+    };
+    (@async $fixture:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::fixture::$case(&$fixture).await;
+            }
+        )+
+    };
+}
 
 /// Generates one `#[tokio::test]` per repository conformance case.
 ///
@@ -128,3 +173,6 @@ macro_rules! repository_suite {
 
 #[doc(hidden)]
 pub use patchbay_core as __core;
+
+/// For [`fixture::Fixture`] impls.
+pub use async_trait::async_trait;

@@ -24,7 +24,8 @@ mod service;
 pub mod watch;
 
 pub use connector::{
-    AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
+    AutocompleteQuery, CheckedAddrs, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails,
+    TestReport,
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
 pub use key_check::{KeyCheck, KeyCheckStatus};

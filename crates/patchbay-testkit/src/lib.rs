@@ -16,6 +16,8 @@
 //! * [`fake`]: a scripted connector for testing the service itself.
 //! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
 //!   needs a missing service fails in CI instead of skipping).
+//! * `tls_proxy` (feature `tls-proxy`): a TLS front with a fresh
+//!   certificate for a plain local service.
 #![warn(missing_docs)]
 
 pub mod connector;
@@ -23,6 +25,8 @@ pub mod fake;
 pub mod key_checks;
 pub mod net;
 pub mod repository;
+#[cfg(feature = "tls-proxy")]
+pub mod tls_proxy;
 pub mod watch;
 
 /// Generates one `#[tokio::test]` per repository conformance case.

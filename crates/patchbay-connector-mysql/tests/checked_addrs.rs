@@ -82,7 +82,7 @@ async fn probe_and_builder_connect_to_the_checked_address() {
         cfg["tls_mode"] = json!(mode);
         let resolved = pinned(&cfg, &local);
         let report = MySqlConnector.test(&resolved, deadline()).await.unwrap();
-        assert!(report.version.is_some(), "{mode}: {report:?}");
+        assert!(report.details.version.is_some(), "{mode}: {report:?}");
         let query = AutocompleteQuery::new("schemas");
         MySqlConnector
             .autocomplete(&resolved, &query, deadline())

@@ -78,7 +78,7 @@ async fn probe_and_builder_connect_to_the_checked_address() {
     let local: SocketAddr = LOCAL.parse().unwrap();
     let pinned = resolved(cfg.clone(), UNRESOLVABLE_HOST, 4222, vec![local]);
     let report = NatsConnector.test(&pinned, deadline()).await.unwrap();
-    assert!(report.version.is_some(), "{report:?}");
+    assert!(report.details.version.is_some(), "{report:?}");
     NatsConnector
         .autocomplete(&pinned, &AutocompleteQuery::new("streams"), deadline())
         .await

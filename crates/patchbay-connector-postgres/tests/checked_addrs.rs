@@ -90,7 +90,7 @@ async fn probe_and_builder_connect_to_the_checked_address() {
     // With them, both connect, so neither looked the name up.
     let resolved = pinned(&cfg, &local());
     let report = PostgresConnector.test(&resolved, deadline()).await.unwrap();
-    assert!(report.version.is_some(), "{report:?}");
+    assert!(report.details.version.is_some(), "{report:?}");
     let mut query = AutocompleteQuery::new("schemas");
     query.prefix = Some("pub".into());
     let found = PostgresConnector

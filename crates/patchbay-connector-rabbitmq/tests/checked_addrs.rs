@@ -81,7 +81,7 @@ async fn probe_and_builder_connect_to_the_checked_address() {
     let local: SocketAddr = LOCAL.parse().unwrap();
     let pinned = resolved(cfg.clone(), UNRESOLVABLE_HOST, 5672, vec![local]);
     let report = RabbitMqConnector.test(&pinned, deadline()).await.unwrap();
-    assert!(report.version.is_some(), "{report:?}");
+    assert!(report.details.version.is_some(), "{report:?}");
     builder_opens(&pinned).await.unwrap();
 
     // A refusing address before the live one: the next is used.

@@ -82,7 +82,7 @@ async fn probe_and_builder_connect_to_the_checked_address() {
     let local: SocketAddr = LOCAL.parse().unwrap();
     let pinned = resolved(cfg.clone(), UNRESOLVABLE_HOST, 6379, vec![local]);
     let report = RedisConnector.test(&pinned, deadline()).await.unwrap();
-    assert!(report.version.is_some(), "{report:?}");
+    assert!(report.details.version.is_some(), "{report:?}");
     let mut query = AutocompleteQuery::new("keys");
     query.prefix = Some("patchbay-test-none-".into());
     RedisConnector

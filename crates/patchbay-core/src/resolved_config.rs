@@ -41,7 +41,7 @@ impl ResolvedConfig {
     /// Records the addresses `endpoint` resolved to, every one of them
     /// permitted by the policy.
     pub fn with_checked_addrs(mut self, endpoint: Endpoint, addrs: Vec<SocketAddr>) -> Self {
-        self.checked = self.checked.with(endpoint, addrs);
+        self.checked = std::mem::take(&mut self.checked).with(endpoint, addrs);
         self
     }
 

@@ -54,8 +54,6 @@ async fn the_name_behind_the_address_is_verified() {
     // Told which name the address stands for, the same certificate passes.
     let config = client_config_via(ca, &checked(NAME, &proxy)).unwrap();
     handshake(config, &proxy).await.unwrap();
-    // No SNI goes out for an address (the documented difference).
-    assert_eq!(proxy.server_names(), [None]);
 }
 
 #[tokio::test]
@@ -83,7 +81,7 @@ async fn nothing_gets_weaker() {
     let config = client_config_via(Some(stranger.ca_pem()), &checked(NAME, &proxy)).unwrap();
     let err = handshake(config, &proxy).await.unwrap_err();
     assert!(
-        err.to_lowercase().contains("issuer") || err.contains("signature"),
+        err.to_lowercase().contains("issuer") || err.to_lowercase().contains("signature"),
         "{err}"
     );
 }

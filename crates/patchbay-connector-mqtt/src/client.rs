@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use patchbay_core::{Error, Result};
+use patchbay_core::{CheckedAddrs, Error, Result};
 use rumqttc::{MqttOptions, TlsConfiguration, Transport};
 
 use crate::config::MqttConfig;
@@ -30,15 +30,64 @@ use crate::config::MqttConfig;
 /// # Errors
 /// `Validation` when the URL does not parse or the CA does not.
 pub fn mqtt_options(config: &MqttConfig) -> Result<MqttOptions> {
-    let broker = config
+    let broker = broker(config)?;
+    options(config, &broker.host, broker.port, &CheckedAddrs::default())
+}
+
+/// [`mqtt_options`] aimed at the addresses the broker's host name was
+/// resolved to and checked (`checked`, as [`ResolvedConfig::checked`]
+/// gives them): one set of options per address, in order, to try in turn,
+/// each naming the address, so the client does no lookup of its own.
+/// rumqttc then asks TLS for the address, so the TLS config checks the
+/// certificate against the host name that resolved to it
+/// ([`patchbay_tls::client_config_via`]): as strict as with the name, but
+/// no SNI is sent. Without checked addresses the one item is
+/// [`mqtt_options`] itself. This is how the connector's probe connects.
+///
+/// ```
+/// use patchbay_core::{CheckedAddrs, Endpoint};
+/// let config = serde_json::from_value(serde_json::json!({"url": "mqtts://broker.internal"})).unwrap();
+/// let checked = CheckedAddrs::default()
+///     .with(Endpoint::new("broker.internal", 8883), vec!["10.0.0.7:8883".parse().unwrap()]);
+/// let options = patchbay_connector_mqtt::mqtt_options_via(&config, &checked).unwrap();
+/// assert_eq!(options[0].broker_address(), ("10.0.0.7".to_owned(), 8883));
+/// ```
+///
+/// [`ResolvedConfig::checked`]: patchbay_core::ResolvedConfig::checked
+///
+/// # Errors
+/// As [`mqtt_options`].
+pub fn mqtt_options_via(config: &MqttConfig, checked: &CheckedAddrs) -> Result<Vec<MqttOptions>> {
+    let broker = broker(config)?;
+    let addrs = checked.get(&broker);
+    if addrs.is_empty() {
+        return Ok(vec![mqtt_options(config)?]);
+    }
+    addrs
+        .iter()
+        .map(|a| options(config, &a.ip().to_string(), a.port(), checked))
+        .collect()
+}
+
+fn broker(config: &MqttConfig) -> Result<patchbay_core::Endpoint> {
+    config
         .broker()
-        .ok_or_else(|| Error::invalid("/config/url", "not an MQTT URL"))?;
+        .map(|b| b.endpoint)
+        .ok_or_else(|| Error::invalid("/config/url", "not an MQTT URL"))
+}
+
+fn options(
+    config: &MqttConfig,
+    host: &str,
+    port: u16,
+    checked: &CheckedAddrs,
+) -> Result<MqttOptions> {
     let client_id = format!(
         "{}-{}",
         config.client_id_prefix,
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let mut opts = MqttOptions::new(client_id, broker.endpoint.host, broker.endpoint.port);
+    let mut opts = MqttOptions::new(client_id, host, port);
     opts.set_keep_alive(Duration::from_secs(30))
         .set_clean_session(true);
     if let Some(user) = &config.username {
@@ -46,7 +95,8 @@ pub fn mqtt_options(config: &MqttConfig) -> Result<MqttOptions> {
         opts.set_credentials(user.clone(), pass);
     }
     if config.tls() {
-        let tls_config = patchbay_tls::client_config(config.tls.ca_cert_pem.as_deref())?;
+        let tls_config =
+            patchbay_tls::client_config_via(config.tls.ca_cert_pem.as_deref(), checked)?;
         opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
             Arc::new(tls_config),
         )));

@@ -28,7 +28,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-pub use client::mqtt_options;
+pub use client::{mqtt_options, mqtt_options_via};
 pub use config::MqttConfig;
 
 /// The `mqtt` connector. Stateless: every test opens one connection and
@@ -86,8 +86,8 @@ impl Connector for MqttConnector {
         Ok(vec![broker.endpoint])
     }
 
-    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
-        let config: MqttConfig = config.parse()?;
-        probe::test(&config, deadline).await
+    async fn test(&self, resolved: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: MqttConfig = resolved.parse()?;
+        probe::test(&config, resolved.checked(), deadline).await
     }
 }

@@ -3,29 +3,75 @@
 //! version between, if the broker publishes it), DISCONNECT. rumqttc's event loop runs only while we poll it here and is
 //! dropped before returning, so nothing keeps running.
 
-use patchbay_core::{Error, FailureReason, Result, TestReport};
+use patchbay_core::{CheckedAddrs, Endpoint, Error, FailureReason, Result, TestReport};
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Outgoing, Packet, QoS,
-    SubscribeReasonCode,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing,
+    Packet, QoS, SubscribeReasonCode,
 };
 use tokio::time::{timeout_at, Instant};
 
-use crate::client::mqtt_options;
+use crate::client::mqtt_options_via;
 use crate::config::MqttConfig;
 
 /// Where Mosquitto (and some others) publish their version, retained.
 const VERSION_TOPIC: &str = "$SYS/broker/version";
 
-/// Tests the config by `deadline`.
-pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> {
+/// Tests the config by `deadline`, connecting to the `checked` addresses
+/// in turn (the next only when one refuses).
+pub async fn test(
+    config: &MqttConfig,
+    checked: &CheckedAddrs,
+    deadline: Instant,
+) -> Result<TestReport> {
     let start = Instant::now();
     let broker = config
         .broker()
         .ok_or_else(|| Error::invalid("/config/url", "not an MQTT URL"))?;
     let ep = broker.endpoint;
+    // The profile's own options; what `attempt` adds is the probe's event loop.
+    let all = mqtt_options_via(config, checked)?;
+    if checked.get(&ep).is_empty() {
+        // Resolve first so a bad name is told apart from other I/O errors.
+        let lookup = tokio::net::lookup_host((ep.host.as_str(), ep.port));
+        match timeout_at(deadline, lookup).await {
+            Ok(Err(e)) => {
+                return Err(Error::connection_failed(
+                    FailureReason::Dns,
+                    format!("cannot resolve {}: {e}", ep.host),
+                ))
+            }
+            Ok(Ok(_)) => {}
+            Err(_) => return Err(too_late(&ep)),
+        }
+    }
+    let count = all.len();
+    for (i, opts) in all.into_iter().enumerate() {
+        match attempt(config, opts, &ep, start, deadline).await {
+            Err(Error::ConnectionFailed(f))
+                if f.reason == FailureReason::Refused && i + 1 < count => {}
+            other => return other,
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+fn too_late(ep: &Endpoint) -> Error {
+    Error::connection_failed(
+        FailureReason::Timeout,
+        format!("no CONNACK/SUBACK from {ep} before the deadline"),
+    )
+}
+
+/// One connection with `opts`: CONNECT, SUBSCRIBE, the retained version,
+/// DISCONNECT.
+async fn attempt(
+    config: &MqttConfig,
+    opts: MqttOptions,
+    ep: &Endpoint,
+    start: Instant,
+    deadline: Instant,
+) -> Result<TestReport> {
     let tls = config.tls();
-    // The profile's own options; what follows is the probe's event loop.
-    let opts = mqtt_options(config)?;
     let (client, mut events) = AsyncClient::new(opts, 10);
     // The deadline cuts first; the client's own connect timeout is a backstop.
     let mut net = events.network_options();
@@ -36,15 +82,6 @@ pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> 
     events.set_network_options(net);
 
     let work = async {
-        // Resolve first so a bad name is told apart from other I/O errors.
-        let _addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))
-            .await
-            .map_err(|e| {
-                Error::connection_failed(
-                    FailureReason::Dns,
-                    format!("cannot resolve {}: {e}", ep.host),
-                )
-            })?;
         loop {
             match events.poll().await.map_err(|e| classify(e, tls))? {
                 Event::Incoming(Packet::ConnAck(_)) => break,
@@ -77,12 +114,9 @@ pub async fn test(config: &MqttConfig, deadline: Instant) -> Result<TestReport> 
         disconnect(&client, &mut events).await;
         Ok((ms, version))
     };
-    let result = timeout_at(deadline, work).await.unwrap_or_else(|_| {
-        Err(Error::connection_failed(
-            FailureReason::Timeout,
-            format!("no CONNACK/SUBACK from {ep} before the deadline"),
-        ))
-    });
+    let result = timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| Err(too_late(ep)));
     drop(events);
     let (ms, version) = result?;
     let mut report = TestReport::success(ms);

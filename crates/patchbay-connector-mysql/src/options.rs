@@ -3,7 +3,7 @@
 //! classification.
 
 use patchbay_connector_sql::{SqlConfig, TlsMode};
-use patchbay_core::{FailureReason, Result};
+use patchbay_core::{CheckedAddrs, FailureReason, Result};
 use sqlx::error::DatabaseError;
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlSslMode};
 use sqlx::ConnectOptions;
@@ -54,6 +54,50 @@ pub fn connect_options(config: &SqlConfig) -> Result<MySqlConnectOptions> {
     Ok(options)
 }
 
+/// [`connect_options`] aimed at the addresses the host name was resolved
+/// to and checked (`checked`, as [`ResolvedConfig::checked`] gives them):
+/// one set of options per address, in order, to try in turn, each naming
+/// the address instead of the host, so the driver does no lookup of its
+/// own. This is how the connector's probes connect.
+///
+/// The driver takes one host for both the TCP connection and TLS, so the
+/// host name stays (and sqlx resolves it once more) when the certificate
+/// is checked against it: `verify-full` (`VERIFY_IDENTITY`), and
+/// `verify-ca` too with sqlx 0.8 (see [`SqlConfig::pinnable_addrs`]);
+/// likewise without a checked address for this endpoint. Then the one
+/// item is [`connect_options`] itself.
+///
+/// ```
+/// use patchbay_connector_mysql::connect_options_via;
+/// use patchbay_core::{CheckedAddrs, Endpoint};
+/// let config = serde_json::from_value(serde_json::json!({
+///     "host": "db.internal", "username": "app", "tls_mode": "verify-full"
+/// })).unwrap();
+/// let checked = CheckedAddrs::default()
+///     .with(Endpoint::new("db.internal", 3306), vec!["10.0.0.7:3306".parse().unwrap()]);
+/// // verify-full needs the name: the options keep it.
+/// assert_eq!(connect_options_via(&config, &checked).unwrap()[0].get_host(), "db.internal");
+/// ```
+///
+/// [`ResolvedConfig::checked`]: patchbay_core::ResolvedConfig::checked
+///
+/// # Errors
+/// As [`connect_options`].
+pub fn connect_options_via(
+    config: &SqlConfig,
+    checked: &CheckedAddrs,
+) -> Result<Vec<MySqlConnectOptions>> {
+    let options = connect_options(config)?;
+    let addrs = config.pinnable_addrs(DEFAULT_PORT, checked);
+    if addrs.is_empty() {
+        return Ok(vec![options]);
+    }
+    Ok(addrs
+        .iter()
+        .map(|a| options.clone().host(&a.ip().to_string()).port(a.port()))
+        .collect())
+}
+
 /// The MySQL `ssl-mode` of the libpq-named mode.
 fn ssl_mode(mode: TlsMode) -> MySqlSslMode {
     match mode {
@@ -65,19 +109,29 @@ fn ssl_mode(mode: TlsMode) -> MySqlSslMode {
     }
 }
 
-/// [`connect_options`] as a probe uses them: statements not logged, no
+/// [`connect_options_via`] as a probe uses them: statements not logged, no
 /// statement cache, and no session `SET` after the handshake. sqlx
 /// normally follows the handshake with a `SET sql_mode…, time_zone…,
 /// NAMES…` round trip; a probe reads only catalog names and numbers, and
 /// the handshake already selects utf8mb4, so that round trip is skipped.
-pub(crate) fn probe_options(config: &SqlConfig) -> Result<MySqlConnectOptions> {
-    Ok(connect_options(config)?
-        .pipes_as_concat(false)
-        .no_engine_substitution(false)
-        .timezone(None)
-        .set_names(false)
-        .statement_cache_capacity(0)
-        .disable_statement_logging())
+/// Whether the options name addresses is the second value.
+pub(crate) fn probe_options(
+    config: &SqlConfig,
+    checked: &CheckedAddrs,
+) -> Result<(Vec<MySqlConnectOptions>, bool)> {
+    let by_address = !config.pinnable_addrs(DEFAULT_PORT, checked).is_empty();
+    let options = connect_options_via(config, checked)?
+        .into_iter()
+        .map(|o| {
+            o.pipes_as_concat(false)
+                .no_engine_substitution(false)
+                .timezone(None)
+                .set_names(false)
+                .statement_cache_capacity(0)
+                .disable_statement_logging()
+        })
+        .collect();
+    Ok((options, by_address))
 }
 
 /// Server error number → reason. `auth`: 1044 (no access to the database),

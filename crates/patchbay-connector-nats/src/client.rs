@@ -2,7 +2,7 @@
 //! server list: hosts' clients and the connector's probes use the same.
 
 use async_nats::{ConnectOptions, ServerAddr};
-use patchbay_core::{Error, Result};
+use patchbay_core::{CheckedAddrs, Error, Result};
 
 use crate::config::NatsConfig;
 
@@ -29,6 +29,54 @@ use crate::config::NatsConfig;
 /// # Errors
 /// `Validation` naming the field when the credentials or the CA do not parse.
 pub fn connect_options(config: &NatsConfig) -> Result<ConnectOptions> {
+    options(config, &CheckedAddrs::default())
+}
+
+/// [`connect_options`] and [`server_addrs`] aimed at the addresses the
+/// servers' host names were resolved to and checked (`checked`, as
+/// [`ResolvedConfig::checked`] gives them): each server becomes its
+/// checked addresses, in order, so the client does no lookup of its own.
+/// The client then asks TLS for an address, so the TLS config checks the
+/// certificate against the host name that resolved to it
+/// ([`patchbay_tls::client_config_via`]): as strict as with the name, but
+/// no SNI is sent. A server without checked addresses keeps its name. This
+/// is how the connector's probes connect.
+///
+/// ```
+/// use patchbay_core::{CheckedAddrs, Endpoint};
+/// let config = serde_json::from_value(serde_json::json!({"servers": ["nats.internal"]})).unwrap();
+/// let checked = CheckedAddrs::default()
+///     .with(Endpoint::new("nats.internal", 4222), vec!["10.0.0.7:4222".parse().unwrap()]);
+/// let (_options, servers) = patchbay_connector_nats::connect_via(&config, &checked).unwrap();
+/// assert_eq!(servers[0].host(), "10.0.0.7");
+/// ```
+///
+/// [`ResolvedConfig::checked`]: patchbay_core::ResolvedConfig::checked
+///
+/// # Errors
+/// As [`connect_options`] and [`server_addrs`].
+pub fn connect_via(
+    config: &NatsConfig,
+    checked: &CheckedAddrs,
+) -> Result<(ConnectOptions, Vec<ServerAddr>)> {
+    let names = server_addrs(config)?;
+    let mut servers = Vec::with_capacity(names.len());
+    for (ep, name) in config.endpoints().iter().zip(names) {
+        let addrs = checked.get(ep);
+        if addrs.is_empty() {
+            servers.push(name);
+        }
+        for addr in addrs {
+            let server = format!("nats://{addr}")
+                .parse()
+                .map_err(|e: std::io::Error| Error::invalid("/config/servers", e.to_string()))?;
+            servers.push(server);
+        }
+    }
+    Ok((options(config, checked)?, servers))
+}
+
+fn options(config: &NatsConfig, checked: &CheckedAddrs) -> Result<ConnectOptions> {
     let mut opts = ConnectOptions::new()
         .retain_servers_order()
         .ignore_discovered_servers();
@@ -47,8 +95,9 @@ pub fn connect_options(config: &NatsConfig) -> Result<ConnectOptions> {
     if config.tls_required() {
         opts = opts
             .require_tls(true)
-            .tls_client_config(patchbay_tls::client_config(
+            .tls_client_config(patchbay_tls::client_config_via(
                 config.tls.ca_cert_pem.as_deref(),
+                checked,
             )?);
         if config.tls.handshake_first {
             opts = opts.tls_first();

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use async_nats::{Client, ConnectError, ConnectErrorKind};
-use patchbay_core::{Error, FailureReason, Result};
+use patchbay_core::{CheckedAddrs, Error, FailureReason, Result};
 use tokio::time::{timeout_at, Instant};
 
-use crate::client::{connect_options, server_addrs};
+use crate::client::connect_via;
 use crate::config::NatsConfig;
 
 /// Runs `fut` until `deadline`; past it, a `timeout` failure naming `what`.
@@ -24,20 +24,25 @@ pub async fn by_deadline<T>(
     })
 }
 
-/// Connects with the profile's [`connect_options`] and [`server_addrs`]
-/// (CONNECT, then PING/PONG: the server has checked the credentials when
-/// this returns). Each listed server is tried once, in
-/// order, with no delay; dropping the client ends its connection task.
-pub async fn connect(config: &NatsConfig, deadline: Instant) -> Result<Client> {
+/// Connects with the profile's options and servers, aimed at the `checked`
+/// addresses ([`connect_via`]; CONNECT, then PING/PONG: the server has
+/// checked the credentials when this returns). Each server address is
+/// tried once, in order, with no delay; dropping the client ends its
+/// connection task.
+pub async fn connect(
+    config: &NatsConfig,
+    checked: &CheckedAddrs,
+    deadline: Instant,
+) -> Result<Client> {
     let left = deadline.saturating_duration_since(Instant::now());
     // The profile's own options; the deadline cuts first, so the client's
     // own timeouts are only a backstop.
-    let opts = connect_options(config)?
+    let (opts, addrs) = connect_via(config, checked)?;
+    let opts = opts
         .name("patchbay connection test")
         .reconnect_delay_callback(|_| Duration::ZERO)
         .connection_timeout(left + Duration::from_secs(1))
         .request_timeout(Some(left + Duration::from_secs(1)));
-    let addrs = server_addrs(config)?;
     by_deadline(deadline, "connecting", async {
         opts.connect(addrs)
             .await

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use async_nats::jetstream::{self, context::GetStreamErrorKind};
 use futures_util::StreamExt;
-use patchbay_core::{AutocompleteQuery, Error, FailureReason, Result, Suggestion};
+use patchbay_core::{AutocompleteQuery, CheckedAddrs, Error, FailureReason, Result, Suggestion};
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
@@ -20,10 +20,11 @@ const MAX_SCANNED: usize = 10_000;
 /// a big account yields a partial answer in time rather than a timeout.
 pub async fn suggest(
     config: &NatsConfig,
+    checked: &CheckedAddrs,
     query: &AutocompleteQuery,
     deadline: Instant,
 ) -> Result<Vec<Suggestion>> {
-    let client = connect(config, deadline).await?;
+    let client = connect(config, checked, deadline).await?;
     let js = match &config.jetstream_domain {
         Some(domain) => jetstream::with_domain(client.clone(), domain),
         None => jetstream::new(client.clone()),

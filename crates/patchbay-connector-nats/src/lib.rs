@@ -30,7 +30,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-pub use client::{connect_options, server_addrs};
+pub use client::{connect_options, connect_via, server_addrs};
 pub use config::NatsConfig;
 
 /// The `nats` connector. Stateless: every call opens one connection and
@@ -96,18 +96,18 @@ impl Connector for NatsConnector {
         Ok(eps)
     }
 
-    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
-        let config: NatsConfig = config.parse()?;
-        probe::test(&config, deadline).await
+    async fn test(&self, resolved: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: NatsConfig = resolved.parse()?;
+        probe::test(&config, resolved.checked(), deadline).await
     }
 
     async fn autocomplete(
         &self,
-        config: &ResolvedConfig,
+        resolved: &ResolvedConfig,
         query: &AutocompleteQuery,
         deadline: Instant,
     ) -> Result<Vec<Suggestion>> {
-        let config: NatsConfig = config.parse()?;
-        jetstream::suggest(&config, query, deadline).await
+        let config: NatsConfig = resolved.parse()?;
+        jetstream::suggest(&config, resolved.checked(), query, deadline).await
     }
 }

@@ -1,16 +1,20 @@
 //! The connection test: connect and authenticate, a PING/PONG round trip,
 //! the server's INFO, then drain and close.
 
-use patchbay_core::{Error, FailureReason, Result, TestReport};
+use patchbay_core::{CheckedAddrs, Error, FailureReason, Result, TestReport};
 use tokio::time::Instant;
 
 use crate::config::NatsConfig;
 use crate::connect::{by_deadline, connect};
 
-/// Tests the config by `deadline`.
-pub async fn test(config: &NatsConfig, deadline: Instant) -> Result<TestReport> {
+/// Tests the config by `deadline`, connecting to the `checked` addresses.
+pub async fn test(
+    config: &NatsConfig,
+    checked: &CheckedAddrs,
+    deadline: Instant,
+) -> Result<TestReport> {
     let start = Instant::now();
-    let client = connect(config, deadline).await?;
+    let client = connect(config, checked, deadline).await?;
     let flushed = by_deadline(deadline, "waiting for PONG", async {
         client
             .flush()

@@ -4,7 +4,8 @@
 //!
 //! Every probe opens exactly one connection (no pool), bounded by the
 //! probe's deadline, and closes it before returning. It connects with
-//! [`connect_options`], the same options a host builds its own pool from.
+//! [`connect_options_via`]: the same options a host builds its own pool
+//! from ([`connect_options`]), aimed at the addresses the service checked.
 //!
 //! ```
 //! use patchbay_core::Connector;
@@ -28,7 +29,7 @@ use sqlx::{Executor, PgConnection, Row};
 use tokio::time::Instant;
 
 pub use config::PostgresConfig;
-pub use options::{connect_options, failure_reason};
+pub use options::{connect_options, connect_options_via, failure_reason};
 /// The config [`connect_options`] takes (shared with the other SQL connector).
 pub use patchbay_connector_sql::{SqlConfig, TlsMode};
 /// The driver crate this connector is built on (`sqlx`), re-exported so
@@ -88,14 +89,20 @@ impl Connector for PostgresConnector {
         Ok(vec![config.parse::<SqlConfig>()?.endpoint(DEFAULT_PORT)?])
     }
 
-    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
-        let config: SqlConfig = config.parse()?;
+    async fn test(&self, resolved: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: SqlConfig = resolved.parse()?;
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
-        let options = options::probe_options(&config, limits.remaining())?;
-        let (full, latency_ms) = with_connection(&options, &target, &limits, failure_reason, |c| {
-            server_version(c, limits)
-        })
+        let (options, by_address) =
+            options::probe_options(&config, resolved.checked(), limits.remaining())?;
+        let (full, latency_ms) = with_connection(
+            &options,
+            by_address,
+            &target,
+            &limits,
+            failure_reason,
+            |c| server_version(c, limits),
+        )
         .await?;
         // `server_version` reads like "15.20 (Debian 15.20-0+deb12u1)": the
         // number is the version, the rest is the packager's note.
@@ -107,18 +114,24 @@ impl Connector for PostgresConnector {
 
     async fn autocomplete(
         &self,
-        config: &ResolvedConfig,
+        resolved: &ResolvedConfig,
         query: &AutocompleteQuery,
         deadline: Instant,
     ) -> Result<Vec<Suggestion>> {
-        let config: SqlConfig = config.parse()?;
+        let config: SqlConfig = resolved.parse()?;
         let target = config.endpoint(DEFAULT_PORT)?;
         let limits = Limits::new(deadline, config.connect_timeout());
         let request = catalog::Request::new(query, "postgres")?;
-        let options = options::probe_options(&config, limits.remaining())?;
-        with_connection(&options, &target, &limits, failure_reason, |c| {
-            Box::pin(catalog::run(request, c))
-        })
+        let (options, by_address) =
+            options::probe_options(&config, resolved.checked(), limits.remaining())?;
+        with_connection(
+            &options,
+            by_address,
+            &target,
+            &limits,
+            failure_reason,
+            |c| Box::pin(catalog::run(request, c)),
+        )
         .await
     }
 }

@@ -31,7 +31,7 @@ use patchbay_core::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-pub use client::open_connection_arguments;
+pub use client::{open_connection_arguments, open_connection_arguments_via};
 pub use config::RabbitMqConfig;
 
 /// The `rabbitmq` connector. Stateless: every test opens one connection and
@@ -89,8 +89,8 @@ impl Connector for RabbitMqConnector {
         Ok(vec![ep])
     }
 
-    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
-        let config: RabbitMqConfig = config.parse()?;
-        probe::test(&config, deadline).await
+    async fn test(&self, resolved: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: RabbitMqConfig = resolved.parse()?;
+        probe::test(&config, resolved.checked(), deadline).await
     }
 }

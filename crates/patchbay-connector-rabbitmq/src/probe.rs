@@ -2,35 +2,58 @@
 //! virtual host, read the broker's properties, close.
 
 use amqprs::connection::Connection;
-use patchbay_core::{Error, FailureReason, Result, TestReport};
+use patchbay_core::{CheckedAddrs, Error, FailureReason, Result, TestReport};
 use tokio::time::{timeout_at, Instant};
 
-use crate::client::open_connection_arguments;
+use crate::client::open_connection_arguments_via;
 use crate::config::RabbitMqConfig;
 
-/// Opens and closes one connection by `deadline`.
-pub async fn test(config: &RabbitMqConfig, deadline: Instant) -> Result<TestReport> {
+/// Opens and closes one connection by `deadline`, to the `checked`
+/// addresses in turn (the next only when one refuses).
+pub async fn test(
+    config: &RabbitMqConfig,
+    checked: &CheckedAddrs,
+    deadline: Instant,
+) -> Result<TestReport> {
     let start = Instant::now();
     let ep = config
         .endpoint()
         .ok_or_else(|| Error::invalid("/config/host", "not a host name or IP address"))?;
     // The profile's own arguments, named so a broker admin can tell the
     // probe's connection apart.
-    let mut args = open_connection_arguments(config)?;
-    args.connection_name("patchbay connection test");
+    let mut all = open_connection_arguments_via(config, checked)?;
+    for args in &mut all {
+        args.connection_name("patchbay connection test");
+    }
     let work = async {
-        // Resolve first so a bad name is told apart from other I/O errors.
-        let _addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))
-            .await
-            .map_err(|e| {
-                Error::connection_failed(
-                    FailureReason::Dns,
-                    format!("cannot resolve {}: {e}", ep.host),
-                )
-            })?;
-        let conn = Connection::open(&args)
-            .await
-            .map_err(|e| classify(&e, config.tls.enabled))?;
+        if checked.get(&ep).is_empty() {
+            // Resolve first so a bad name is told apart from other I/O errors.
+            let _addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))
+                .await
+                .map_err(|e| {
+                    Error::connection_failed(
+                        FailureReason::Dns,
+                        format!("cannot resolve {}: {e}", ep.host),
+                    )
+                })?;
+        }
+        let mut conn = None;
+        for (i, args) in all.iter().enumerate() {
+            match Connection::open(args).await {
+                Ok(c) => {
+                    conn = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    let e = classify(&e, config.tls.enabled);
+                    let refused = matches!(&e, Error::ConnectionFailed(f) if f.reason == FailureReason::Refused);
+                    if !refused || i + 1 == all.len() {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let conn = conn.expect("the last attempt returns unless it connected");
         let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let props = conn.server_properties();
         let mut report = TestReport::success(ms)

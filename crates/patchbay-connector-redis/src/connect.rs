@@ -1,12 +1,13 @@
 //! One authenticated connection to one node, and failure classification.
 
-use patchbay_core::{Endpoint, Error, FailureReason, Result};
+use patchbay_core::{CheckedAddrs, Endpoint, Error, FailureReason, Result};
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisError};
+use redis::RedisError;
 use tokio::time::{timeout_at, Instant};
 
 use crate::client::{client_with, connection_info};
 use crate::config::RedisConfig;
+use crate::resolver::connection_config_via;
 
 /// Runs `fut` until `deadline`; past it, a `timeout` failure naming `what`.
 pub async fn by_deadline<T>(
@@ -23,11 +24,36 @@ pub async fn by_deadline<T>(
 }
 
 /// Connects to `ep` with the profile's [`connection_info`] (the driver
-/// authenticates and selects the database). The caller
-/// bounds it with a deadline; dropping the connection closes the socket and
-/// ends the client's driver task.
-pub async fn connect(config: &RedisConfig, ep: &Endpoint) -> Result<MultiplexedConnection> {
-    // Resolve first so a bad name is told apart from other I/O errors.
+/// authenticates and selects the database), at `ep`'s checked addresses
+/// when there are any. The caller bounds it with a deadline; dropping the
+/// connection closes the socket and ends the client's driver task.
+pub async fn connect(
+    config: &RedisConfig,
+    checked: &CheckedAddrs,
+    ep: &Endpoint,
+) -> Result<MultiplexedConnection> {
+    if checked.get(ep).is_empty() {
+        resolves(ep).await?;
+    }
+    // The profile's own connection info (credentials and database
+    // included), minus the CLIENT SETINFO round trip a probe does not need.
+    let info = connection_info(config, ep)?;
+    let settings = info.redis_settings().clone().set_skip_set_lib_name();
+    let client = client_with(config, info.set_redis_settings(settings))?;
+    // The probe's deadline bounds everything: no client-side timeouts.
+    let settings = connection_config_via(checked)
+        .set_connection_timeout(None)
+        .set_response_timeout(None);
+    let conn = client
+        .get_multiplexed_async_connection_with_config(&settings)
+        .await
+        .map_err(|e| classify(e, config.tls.enabled))?;
+    Ok(conn)
+}
+
+/// Resolves `ep` so that a bad name is told apart from other I/O errors
+/// (only when no checked addresses stand in for the name).
+async fn resolves(ep: &Endpoint) -> Result<()> {
     let mut addrs = tokio::net::lookup_host((ep.host.as_str(), ep.port))
         .await
         .map_err(|e| {
@@ -42,20 +68,7 @@ pub async fn connect(config: &RedisConfig, ep: &Endpoint) -> Result<MultiplexedC
             format!("{} has no address", ep.host),
         ));
     }
-    // The profile's own connection info (credentials and database
-    // included), minus the CLIENT SETINFO round trip a probe does not need.
-    let info = connection_info(config, ep)?;
-    let settings = info.redis_settings().clone().set_skip_set_lib_name();
-    let client = client_with(config, info.set_redis_settings(settings))?;
-    // The probe's deadline bounds everything: no client-side timeouts.
-    let settings = AsyncConnectionConfig::new()
-        .set_connection_timeout(None)
-        .set_response_timeout(None);
-    let conn = client
-        .get_multiplexed_async_connection_with_config(&settings)
-        .await
-        .map_err(|e| classify(e, config.tls.enabled))?;
-    Ok(conn)
+    Ok(())
 }
 
 /// Maps a client error to a classified probe failure with the server's text.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_core::{AutocompleteQuery, Error, Result, Suggestion};
+use patchbay_core::{AutocompleteQuery, CheckedAddrs, Error, Result, Suggestion};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
@@ -33,6 +33,7 @@ pub fn escape_glob(prefix: &str) -> String {
 /// time instead of a timeout.
 pub async fn keys(
     config: &RedisConfig,
+    checked: &CheckedAddrs,
     query: &AutocompleteQuery,
     deadline: Instant,
 ) -> Result<Vec<Suggestion>> {
@@ -48,7 +49,7 @@ pub async fn keys(
     let mut found = BTreeMap::new();
     for ep in config.endpoints() {
         by_deadline(deadline, "scanning keys", async {
-            let mut conn = connect(config, &ep).await?;
+            let mut conn = connect(config, checked, &ep).await?;
             let classify = |e| classify(e, config.tls.enabled);
             let mut cursor = 0u64;
             let mut keys: Vec<Vec<u8>> = Vec::new();

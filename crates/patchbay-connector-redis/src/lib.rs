@@ -2,7 +2,8 @@
 //! cluster addresses, ACL user and password, TLS), a connection test that
 //! reports the server version from `INFO server`, and `keys` autocomplete by
 //! prefix with a bounded `SCAN` (never `KEYS`). Probes connect with
-//! [`connection_info`], which hosts use for their own [`client`].
+//! [`connection_info`], which hosts use for their own [`client`], to the
+//! addresses the service checked ([`connection_config_via`]).
 //!
 //! ```
 //! use patchbay_connector_redis::RedisConnector;
@@ -16,6 +17,7 @@ pub mod config;
 mod connect;
 mod keys;
 mod probe;
+mod resolver;
 mod uri;
 
 /// The client crate this connector is built on (`redis`), re-exported so
@@ -33,6 +35,7 @@ use tokio::time::Instant;
 pub use client::{client, connection_info};
 pub use config::RedisConfig;
 pub use keys::escape_glob;
+pub use resolver::{connection_config_via, CheckedResolver};
 
 /// The `redis` connector. Stateless: every call opens one connection per
 /// node it needs and closes it before returning.
@@ -97,20 +100,20 @@ impl Connector for RedisConnector {
         Ok(eps)
     }
 
-    async fn test(&self, config: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
-        let config: RedisConfig = config.parse()?;
-        probe::test(&config, deadline).await
+    async fn test(&self, resolved: &ResolvedConfig, deadline: Instant) -> Result<TestReport> {
+        let config: RedisConfig = resolved.parse()?;
+        probe::test(&config, resolved.checked(), deadline).await
     }
 
     async fn autocomplete(
         &self,
-        config: &ResolvedConfig,
+        resolved: &ResolvedConfig,
         query: &AutocompleteQuery,
         deadline: Instant,
     ) -> Result<Vec<Suggestion>> {
-        let config: RedisConfig = config.parse()?;
+        let config: RedisConfig = resolved.parse()?;
         match query.kind.as_str() {
-            "keys" => keys::keys(&config, query, deadline).await,
+            "keys" => keys::keys(&config, resolved.checked(), query, deadline).await,
             other => Err(Error::Unsupported(format!(
                 "the redis connector offers no autocomplete of type {other:?}"
             ))),

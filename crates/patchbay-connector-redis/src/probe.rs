@@ -1,6 +1,6 @@
 //! The connection test: connect, authenticate, `INFO server`, disconnect.
 
-use patchbay_core::{Error, FailureReason, Result, TestReport};
+use patchbay_core::{CheckedAddrs, Error, FailureReason, Result, TestReport};
 use tokio::time::Instant;
 
 use crate::config::{Mode, RedisConfig};
@@ -8,13 +8,18 @@ use crate::connect::{by_deadline, classify, connect};
 
 /// Tests the config. In cluster mode the nodes are tried in order and the
 /// first that answers is asked `CLUSTER INFO` too.
-pub async fn test(config: &RedisConfig, deadline: Instant) -> Result<TestReport> {
+/// `checked` are the addresses to connect to (none: look the names up).
+pub async fn test(
+    config: &RedisConfig,
+    checked: &CheckedAddrs,
+    deadline: Instant,
+) -> Result<TestReport> {
     let start = Instant::now();
     let endpoints = config.endpoints();
     let mut last = None;
     for ep in &endpoints {
         let attempt = by_deadline(deadline, "connecting and asking INFO", async {
-            let mut conn = connect(config, ep).await?;
+            let mut conn = connect(config, checked, ep).await?;
             let info: String = redis::cmd("INFO")
                 .arg("server")
                 .query_async(&mut conn)

@@ -27,9 +27,22 @@ pub async fn classify(
     deadline: Instant,
     db_reason: fn(&dyn DatabaseError) -> FailureReason,
 ) -> Error {
+    classify_at(err, target, false, deadline, db_reason).await
+}
+
+/// [`classify`], for a connection made to an address (`by_address`) rather
+/// than to `target`'s name: no lookup can have failed, and none is made.
+pub(crate) async fn classify_at(
+    err: sqlx::Error,
+    target: &Endpoint,
+    by_address: bool,
+    deadline: Instant,
+    db_reason: fn(&dyn DatabaseError) -> FailureReason,
+) -> Error {
     let (reason, message) = match &err {
         sqlx::Error::Database(db) => (db_reason(db.as_ref()), db.message().to_owned()),
         sqlx::Error::Tls(e) => (FailureReason::Tls, format!("{target}: {e}")),
+        sqlx::Error::Io(e) if by_address => (io_kind(e), format!("{target}: {e}")),
         sqlx::Error::Io(e) => (
             io_reason(e, target, deadline).await,
             format!("{target}: {e}"),
@@ -39,14 +52,20 @@ pub async fn classify(
     Error::connection_failed(reason, message)
 }
 
-async fn io_reason(e: &io::Error, target: &Endpoint, deadline: Instant) -> FailureReason {
+/// What an I/O error says by itself: refused, timed out, TLS, or other.
+fn io_kind(e: &io::Error) -> FailureReason {
     match e.kind() {
-        io::ErrorKind::ConnectionRefused => return FailureReason::Refused,
-        io::ErrorKind::TimedOut => return FailureReason::Timeout,
-        _ => {}
+        io::ErrorKind::ConnectionRefused => FailureReason::Refused,
+        io::ErrorKind::TimedOut => FailureReason::Timeout,
+        _ if is_tls(e) => FailureReason::Tls,
+        _ => FailureReason::Other,
     }
-    if is_tls(e) {
-        return FailureReason::Tls;
+}
+
+async fn io_reason(e: &io::Error, target: &Endpoint, deadline: Instant) -> FailureReason {
+    let reason = io_kind(e);
+    if reason != FailureReason::Other {
+        return reason;
     }
     // getaddrinfo failures come back as an uncategorized io::Error; rather
     // than trusting the text alone, ask the resolver once more.
@@ -103,5 +122,18 @@ mod tests {
             io_reason(&reset, &unresolvable, deadline).await,
             FailureReason::Dns
         );
+        // Connected by address: the name was never looked up, nor is it now.
+        let err = classify_at(
+            sqlx::Error::Io(reset),
+            &unresolvable,
+            true,
+            deadline,
+            |_| FailureReason::Other,
+        )
+        .await;
+        match err {
+            Error::ConnectionFailed(f) => assert_eq!(f.reason, FailureReason::Other, "{f}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The config both SQL connectors publish.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use patchbay_core::{Endpoint, Error, FieldError, Result, Secret};
+use patchbay_core::{CheckedAddrs, Endpoint, Error, FieldError, Result, Secret};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -143,6 +144,27 @@ impl SqlConfig {
         }
     }
 
+    /// The checked addresses of [`endpoint`](Self::endpoint) a client may
+    /// connect to in place of the host name; empty means "connect to the
+    /// name". sqlx takes one host for TCP and TLS alike (nothing like
+    /// libpq's `hostaddr`), and checks the certificate against it with
+    /// `verify-full` and, in sqlx 0.8 with rustls 0.23.24 or later, with
+    /// `verify-ca` too (launchbadge/sqlx#3793). Those two modes keep the
+    /// name, which sqlx resolves once more; `disable`, `prefer` and
+    /// `require` connect to the checked addresses.
+    pub fn pinnable_addrs<'a>(
+        &self,
+        default_port: u16,
+        checked: &'a CheckedAddrs,
+    ) -> &'a [SocketAddr] {
+        match self.endpoint(default_port) {
+            Ok(ep) if !matches!(self.tls_mode, TlsMode::VerifyCa | TlsMode::VerifyFull) => {
+                checked.get(&ep)
+            }
+            _ => &[],
+        }
+    }
+
     /// The configured connect timeout.
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout_ms.map(Duration::from_millis)
@@ -173,6 +195,29 @@ mod tests {
             5432,
         );
         assert_eq!(errs[0].path, "/ca_certificate");
+    }
+
+    #[test]
+    fn modes_without_a_name_check_connect_to_the_checked_addresses() {
+        let ep = Endpoint::new("db.local", 5432);
+        let addrs: Vec<SocketAddr> = vec!["10.1.2.3:5432".parse().unwrap()];
+        let checked = CheckedAddrs::default().with(ep, addrs.clone());
+        for (mode, pinned) in [
+            ("disable", true),
+            ("prefer", true),
+            ("require", true),
+            ("verify-ca", false),
+            ("verify-full", false),
+        ] {
+            let c: SqlConfig = serde_json::from_value(
+                json!({"host": "db.local", "username": "u", "tls_mode": mode}),
+            )
+            .unwrap();
+            let expected: &[SocketAddr] = if pinned { &addrs } else { &[] };
+            assert_eq!(c.pinnable_addrs(5432, &checked), expected, "{mode}");
+            // Another port is another endpoint: not checked.
+            assert!(c.pinnable_addrs(5433, &checked).is_empty(), "{mode}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sqlx::error::DatabaseError;
 use sqlx::{ConnectOptions, Connection};
 use tokio::time::{timeout_at, Instant};
 
-use crate::classify::{classify, timeout_error};
+use crate::classify::{classify_at, timeout_error};
 
 /// A boxed, `Send` future borrowing for `'a` (what a probe body returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -53,15 +53,24 @@ impl Limits {
     }
 }
 
-/// Opens one connection with `options`, runs `body` on it and closes it,
-/// all before `limits` run out. Errors are classified with `db_reason`
-/// for server errors; running out of time is `timeout`.
+/// Opens one connection with the first of `options` that connects, runs
+/// `body` on it and closes it, all before `limits` run out. `options` are
+/// alternatives for the same server (one per checked address, in order):
+/// the next is tried only when one fails with an I/O error (refused,
+/// unreachable), as a client trying each address of a name would.
+/// `by_address` says the options name addresses (no lookup happens, so no
+/// failure is `dns`). Errors are classified with `db_reason` for server
+/// errors; running out of time is `timeout`.
 ///
 /// On success or a server error the connection is closed politely (the
 /// server ends the session at once); on timeout it is dropped, which closes
 /// the socket. Either way nothing stays open.
+///
+/// # Panics
+/// When `options` is empty.
 pub async fn with_connection<O, T, F>(
-    options: &O,
+    options: &[O],
+    by_address: bool,
     target: &Endpoint,
     limits: &Limits,
     db_reason: fn(&dyn DatabaseError) -> FailureReason,
@@ -73,15 +82,26 @@ where
     T: Send,
     F: for<'c> FnOnce(&'c mut O::Connection) -> BoxFuture<'c, sqlx::Result<T>>,
 {
-    let connected = timeout_at(limits.connect_deadline, options.connect()).await;
-    let mut conn = match connected {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return Err(classify(e, target, limits.deadline, db_reason).await),
-        Err(_) => {
-            let budget = limits.budget_ms(limits.connect_deadline);
-            return Err(timeout_error(target, "connecting to", budget));
+    assert!(!options.is_empty(), "with_connection needs options");
+    let mut conn = None;
+    for (i, option) in options.iter().enumerate() {
+        let last = i + 1 == options.len();
+        match timeout_at(limits.connect_deadline, option.connect()).await {
+            Ok(Ok(c)) => {
+                conn = Some(c);
+                break;
+            }
+            Ok(Err(sqlx::Error::Io(_))) if !last => continue,
+            Ok(Err(e)) => {
+                return Err(classify_at(e, target, by_address, limits.deadline, db_reason).await)
+            }
+            Err(_) => {
+                let budget = limits.budget_ms(limits.connect_deadline);
+                return Err(timeout_error(target, "connecting to", budget));
+            }
         }
-    };
+    }
+    let mut conn = conn.expect("the last attempt returns unless it connected");
     match timeout_at(limits.deadline, body(&mut conn)).await {
         Ok(Ok(value)) => {
             close(conn, limits.deadline).await;
@@ -89,7 +109,7 @@ where
         }
         Ok(Err(e)) => {
             close(conn, limits.deadline).await;
-            Err(classify(e, target, limits.deadline, db_reason).await)
+            Err(classify_at(e, target, by_address, limits.deadline, db_reason).await)
         }
         Err(_) => {
             drop(conn);

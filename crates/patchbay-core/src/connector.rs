@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::error::{Error, FieldError, Result};
-pub use crate::resolved_config::ResolvedConfig;
+pub use crate::resolved_config::{CheckedAddrs, ResolvedConfig};
 
 /// Default number of suggestions when the caller gives no limit.
 pub const DEFAULT_SUGGESTION_LIMIT: usize = 100;

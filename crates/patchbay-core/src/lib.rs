@@ -29,7 +29,8 @@ pub mod watch;
 
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditQuery, AuditSink};
 pub use connector::{
-    AutocompleteQuery, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails, TestReport,
+    AutocompleteQuery, CheckedAddrs, Connector, Endpoint, ResolvedConfig, Suggestion, TestDetails,
+    TestReport,
 };
 pub use error::{Error, FailureReason, FieldError, ProbeFailure, Result, ValidationErrors};
 pub use key_check::{KeyCheck, KeyCheckStatus};

@@ -25,7 +25,7 @@ fn default_policy() -> Arc<NetworkPolicy> {
 /// endpoints. `Debug` shows nothing; strings are zeroized on drop.
 pub struct ResolvedConfig {
     value: Value,
-    checked: Vec<(Endpoint, Vec<SocketAddr>)>,
+    checked: CheckedAddrs,
     policy: Arc<NetworkPolicy>,
 }
 
@@ -34,7 +34,7 @@ impl ResolvedConfig {
     pub fn new(value: Value) -> Self {
         Self {
             value,
-            checked: Vec::new(),
+            checked: CheckedAddrs::default(),
             policy: default_policy(),
         }
     }
@@ -49,8 +49,7 @@ impl ResolvedConfig {
     /// Records the addresses `endpoint` resolved to, every one of them
     /// permitted by the policy.
     pub fn with_checked_addrs(mut self, endpoint: Endpoint, addrs: Vec<SocketAddr>) -> Self {
-        self.checked.retain(|(e, _)| *e != endpoint);
-        self.checked.push((endpoint, addrs));
+        self.checked = std::mem::take(&mut self.checked).with(endpoint, addrs);
         self
     }
 
@@ -59,10 +58,13 @@ impl ResolvedConfig {
     /// these (with the host name kept for TLS) avoids a second DNS lookup
     /// that could answer differently.
     pub fn checked_addrs(&self, endpoint: &Endpoint) -> &[SocketAddr] {
-        self.checked
-            .iter()
-            .find(|(e, _)| e == endpoint)
-            .map_or(&[], |(_, addrs)| addrs.as_slice())
+        self.checked.get(endpoint)
+    }
+
+    /// Every endpoint's checked addresses, as the connectors' public
+    /// builders take them (`connect_options_via` and the like).
+    pub fn checked(&self) -> &CheckedAddrs {
+        &self.checked
     }
 
     /// The policy of the service that runs the probe; clone the `Arc` to
@@ -83,6 +85,48 @@ impl ResolvedConfig {
     /// The raw JSON. Handle with care: it holds secrets.
     pub fn expose(&self) -> &Value {
         &self.value
+    }
+}
+
+/// The addresses a host name was resolved to and the network policy
+/// permitted, per endpoint. A client given these connects to them and does
+/// no lookup of its own, so the address it reaches is the one that was
+/// checked (a name cannot answer differently the second time).
+///
+/// ```
+/// # use patchbay_core::{CheckedAddrs, Endpoint};
+/// let ep = Endpoint::new("db.internal", 5432);
+/// let checked = CheckedAddrs::default().with(ep.clone(), vec!["10.0.0.7:5432".parse().unwrap()]);
+/// assert_eq!(checked.get(&ep).len(), 1);
+/// assert!(checked.get(&Endpoint::new("other", 5432)).is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckedAddrs(Vec<(Endpoint, Vec<SocketAddr>)>);
+
+impl CheckedAddrs {
+    /// With `endpoint`'s addresses set to `addrs` (replacing earlier ones).
+    pub fn with(mut self, endpoint: Endpoint, addrs: Vec<SocketAddr>) -> Self {
+        self.0.retain(|(e, _)| *e != endpoint);
+        self.0.push((endpoint, addrs));
+        self
+    }
+
+    /// The addresses of `endpoint`; empty when it was not checked.
+    pub fn get(&self, endpoint: &Endpoint) -> &[SocketAddr] {
+        self.0
+            .iter()
+            .find(|(e, _)| e == endpoint)
+            .map_or(&[], |(_, addrs)| addrs.as_slice())
+    }
+
+    /// Whether no endpoint has addresses.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, addrs)| addrs.is_empty())
+    }
+
+    /// Each endpoint with its addresses, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (&Endpoint, &[SocketAddr])> {
+        self.0.iter().map(|(e, a)| (e, a.as_slice()))
     }
 }
 

@@ -26,6 +26,8 @@
 //! * [`net`]: loopback failure targets and the `CI=true` rule (a test that
 //!   needs a missing service fails in CI instead of skipping).
 //! * [`tls`]: the TLS listeners and test PKI of `scripts/services/tls.sh`.
+//! * `tls_proxy` (feature `tls-proxy`): a TLS front with a fresh
+//!   certificate for a plain local service.
 #![warn(missing_docs)]
 
 pub mod audit;
@@ -39,6 +41,8 @@ pub mod net;
 pub mod repository;
 pub mod spellings;
 pub mod tls;
+#[cfg(feature = "tls-proxy")]
+pub mod tls_proxy;
 pub mod watch;
 
 /// Generates one test per connector conformance case from a

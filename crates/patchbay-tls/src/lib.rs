@@ -1,13 +1,19 @@
 //! The rustls client config the NATS, MQTT and RabbitMQ connectors share:
 //! the `ring` provider chosen explicitly (no reliance on a process-wide
-//! default), trusting the config's PEM CA certificates or else the web roots.
+//! default), trusting the config's PEM CA certificates or else the web roots;
+//! and the same config for clients connecting to checked addresses
+//! ([`client_config_via`]).
 #![warn(missing_docs)]
+
+mod named;
 
 use std::sync::Arc;
 
-use patchbay_core::{Error, Result};
+use patchbay_core::{CheckedAddrs, Error, Result};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
+use tokio_rustls::rustls::client::WebPkiServerVerifier;
+use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 pub use tokio_rustls;
@@ -18,6 +24,52 @@ pub use tokio_rustls;
 /// # Errors
 /// `Validation` on `/config/tls/ca_cert_pem` when the PEM does not parse.
 pub fn client_config(ca_cert_pem: Option<&str>) -> Result<ClientConfig> {
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    Ok(builder(&provider)?
+        .with_root_certificates(roots(ca_cert_pem)?)
+        .with_no_client_auth())
+}
+
+/// [`client_config`] for a client handed checked addresses in place of
+/// host names (as [`ResolvedConfig::checked`] gives them): such a client
+/// asks TLS for the address, and this config checks the certificate
+/// against the host name(s) that resolved to it instead, as strictly as
+/// with the name. What stays different: no SNI is sent for an address.
+/// Without a host name among `checked`, this is [`client_config`].
+///
+/// [`ResolvedConfig::checked`]: patchbay_core::ResolvedConfig::checked
+///
+/// # Errors
+/// As [`client_config`].
+pub fn client_config_via(
+    ca_cert_pem: Option<&str>,
+    checked: &CheckedAddrs,
+) -> Result<ClientConfig> {
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let roots = Arc::new(roots(ca_cert_pem)?);
+    let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .map_err(|e| Error::invalid("/config/tls", e.to_string()))?;
+    let Some(verifier) = named::NamedAddrVerifier::new(webpki, checked) else {
+        return client_config(ca_cert_pem);
+    };
+    Ok(builder(&provider)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+fn builder(
+    provider: &Arc<CryptoProvider>,
+) -> Result<tokio_rustls::rustls::ConfigBuilder<ClientConfig, tokio_rustls::rustls::WantsVerifier>>
+{
+    ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::invalid("/config/tls", e.to_string()))
+}
+
+/// The certificates in `ca_cert_pem`, or the web roots.
+fn roots(ca_cert_pem: Option<&str>) -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
     match ca_cert_pem {
         Some(pem) => {
@@ -30,12 +82,7 @@ pub fn client_config(ca_cert_pem: Option<&str>) -> Result<ClientConfig> {
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid("/config/tls", e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    Ok(roots)
 }
 
 #[cfg(test)]

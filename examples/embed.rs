@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use patchbay::{AutocompleteQuery, Keyring, NewProfile, ProfileService};
+use patchbay::{AutocompleteQuery, Keyring, ProfileService};
 use patchbay_store_sqlite::SqliteStore;
-use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,24 +20,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     let url = std::env::var("PATCHBAY_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let (host, port, user, password, database) = parts(&url);
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test?sslmode=prefer".into());
+    // The URI's password (percent-encoded) is sealed before it is stored and
+    // never shown again; `uri_of` renders the profile without it.
     let profile = service
-        .create(NewProfile {
-            name: "local-postgres".into(),
-            connector: "postgres".into(),
-            description: Some("The database next door".into()),
-            // The password is sealed before it is stored and never shown again.
-            config: json!({
-                "host": host, "port": port, "database": database,
-                "username": user, "password": password,
-            }),
-            labels: Default::default(),
-        })
+        .create_from_uri(
+            "local-postgres",
+            &url,
+            Some("The database next door".into()),
+            Default::default(),
+        )
         .await?;
     println!(
-        "created {} ({}), version {}",
-        profile.name, profile.id, profile.version
+        "created {} ({}), version {}: {}",
+        profile.name,
+        profile.id,
+        profile.version,
+        service.uri_of(&profile)?.unwrap_or_default()
     );
 
     match service.test_profile(&profile.id, None).await {
@@ -63,21 +61,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     service.delete(&profile.id).await?;
     println!("deleted {}", profile.id);
     Ok(())
-}
-
-/// Host, port, user, password and database out of
-/// `postgres://user[:password]@host[:port][/db]` (no URL escapes).
-fn parts(url: &str) -> (String, u16, String, String, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let (userinfo, rest) = rest.rsplit_once('@').unwrap_or(("postgres", rest));
-    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, "postgres"));
-    let (hostport, db) = rest.split_once('/').unwrap_or((rest, "postgres"));
-    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
-    (
-        host.into(),
-        port.parse().unwrap_or(5432),
-        user.into(),
-        password.into(),
-        db.into(),
-    )
 }

@@ -75,7 +75,7 @@ async fn refuses_control_characters(repo: Arc<dyn ProfileRepository>) {
         .to_owned();
 
     // NUL, other C0 controls, DEL and a C1 control, percent-encoded.
-    let nul_cursor = encode_cursor("a\0");
+    let nul_cursor = encode_cursor(&patchbay::TenantId::default(), "a\0");
     for bad in ["%00", "x%01", "%1B%5B2J", "%7F", "%C2%85"] {
         for (query, path) in [
             (format!("prefix={bad}"), "/prefix"),

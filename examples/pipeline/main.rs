@@ -91,6 +91,7 @@ async fn main() -> Result<(), pipeline::BoxError> {
                 connector: connector.into(),
                 description: None,
                 config,
+                labels: Default::default(),
             })
             .await?;
     }

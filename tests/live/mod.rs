@@ -49,6 +49,7 @@ pub async fn store(
             connector: connector.to_owned(),
             description: None,
             config,
+            labels: Default::default(),
         })
         .await
         .unwrap_or_else(|e| panic!("create {name}: {e}"))

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use patchbay_core::{Keyring, NewProfile, ProfileId, ProfileService, ResolveRequest, Sealer, TenantId};
+use patchbay_core::{
+    Keyring, NewProfile, ProfileId, ProfileService, ResolveRequest, Sealer, TenantId,
+};
 use patchbay_store_memory::MemoryStore;
 use patchbay_testkit::fake::FakeConnector;
 use serde_json::{json, Map, Value};

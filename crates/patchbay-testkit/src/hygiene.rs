@@ -46,6 +46,7 @@ pub async fn probe_many(
             connector: kind.to_owned(),
             description: None,
             config: if refused { bad } else { good }.clone(),
+            labels: Default::default(),
         };
         let result = svc.test_config(&new, None).await;
         match (refused, result) {

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 /// Reserved characters, a space, a `+`, a `%` and unicode.
 const PASSWORD: &str = "p@ss:w/o?r#d%25+ é✓";
 
-fn service() -> ProfileService {
-    let connectors: Vec<Arc<dyn Connector>> = vec![
+fn connectors() -> Vec<Arc<dyn Connector>> {
+    vec![
         Arc::new(kafka::KafkaConnector),
         Arc::new(postgres::PostgresConnector),
         Arc::new(mysql::MySqlConnector),
@@ -24,9 +24,12 @@ fn service() -> ProfileService {
         Arc::new(nats::NatsConnector),
         Arc::new(mqtt::MqttConnector),
         Arc::new(rabbitmq::RabbitMqConnector),
-    ];
+    ]
+}
+
+fn service() -> ProfileService {
     let mut b = ProfileService::builder(Arc::new(MemoryStore::new()));
-    for c in connectors {
+    for c in connectors() {
         b = b.connector_arc(c);
     }
     b.build().expect("service")
@@ -140,15 +143,19 @@ async fn every_scheme_round_trips_with_a_hostile_password() {
             !rendered.contains("p%40ss") && !rendered.contains("ss:w"),
             "{rendered}"
         );
-        let (kind2, again) = svc
-            .config_from_uri(&rendered)
-            .unwrap_or_else(|e| panic!("{rendered}: {e}"));
-        assert_eq!(kind2, kind);
+        // Read back by the connector alone: a URI without its password need
+        // not validate (a Redis user needs a password), but it names the
+        // same config.
+        let connector = connectors().into_iter().find(|c| c.kind() == kind).unwrap();
+        let parsed = patchbay::ConnectionUri::parse(&rendered).expect("rendered URI parses");
+        let again = connector
+            .config_from_uri(&parsed)
+            .unwrap_or_else(|e| panic!("{rendered}: {e:?}"));
         let again_public: serde_json::Map<String, Value> = again
             .as_object()
             .unwrap()
             .iter()
-            .filter(|(k, _)| k.as_str() != "token")
+            .filter(|(k, _)| !p.secret_fields().contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         assert_eq!(again_public, p.config, "{template} -> {rendered}");

@@ -23,6 +23,8 @@ pub(crate) fn config_from_uri(uri: &ConnectionUri) -> Result<Value, Vec<FieldErr
     config.insert("servers".into(), json!(servers));
     match (&uri.username, &uri.password) {
         (Some(token), None) => drop(config.insert("token".into(), json!(token))),
+        // `user:@host`: a user whose password is given elsewhere.
+        (Some(u), Some(p)) if p.is_empty() => drop(config.insert("username".into(), json!(u))),
         (user, password) => {
             if let Some(u) = user {
                 config.insert("username".into(), json!(u));
@@ -81,5 +83,10 @@ pub(crate) fn uri_of(config: &Value) -> Option<String> {
         path: None,
         query,
     };
-    Some(uri.render())
+    // A user renders as `user:@` so that it reads back as a user, not a token.
+    let text = uri.render();
+    Some(match &uri.username {
+        Some(_) => text.replacen('@', ":@", 1),
+        None => text,
+    })
 }

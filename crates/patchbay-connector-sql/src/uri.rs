@@ -128,7 +128,11 @@ pub fn uri_of(config: &Value, dialect: &UriDialect) -> Option<String> {
         .modes
         .iter()
         .find(|(_, v)| *v == c.tls_mode.as_str())?;
-    let mut query = vec![(dialect.tls_param.to_owned(), (*mode).to_owned())];
+    // The mode only when the profile sets one (absent is the default).
+    let mut query = Vec::new();
+    if config.get("tls_mode").is_some() {
+        query.push((dialect.tls_param.to_owned(), (*mode).to_owned()));
+    }
     if let Some(ms) = c.connect_timeout_ms {
         query.push(("connect_timeout".into(), ms.div_ceil(1000).to_string()));
     }

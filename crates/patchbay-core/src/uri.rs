@@ -167,7 +167,12 @@ impl ConnectionUri {
             None => err(format!("the URI's path or query is malformed ({e})")),
         })?;
         let username = Some(decode(url.username(), "user name")?).filter(|u| !u.is_empty());
-        let password = url.password().map(|p| decode(p, "password")).transpose()?;
+        // `user:@host` has an empty password (not none): NATS tells a user
+        // from a token (`token@host`) by it.
+        let password = match userinfo {
+            Some(u) if u.contains(':') => Some(decode(url.password().unwrap_or(""), "password")?),
+            _ => None,
+        };
         let path = match url.path().trim_start_matches('/') {
             "" => None,
             p => Some(decode(p, "path")?),

@@ -58,19 +58,18 @@ fn uri_branch(schemas: &mut Map<String, Value>, infos: &[ConnectorInfo]) {
         .iter()
         .flat_map(|i| i.uri_schemes.iter().map(String::as_str))
         .collect();
-    let (Some(with_config), Some(from_uri)) = (
-        schemas.remove("NewProfileRequest"),
-        schemas.get_mut("NewProfileFromUri"),
-    ) else {
-        return;
-    };
-    if schemes.is_empty() {
-        schemas.insert("NewProfileRequest".into(), with_config);
+    if schemes.is_empty() || !schemas.contains_key("NewProfileRequest") {
         schemas.remove("NewProfileFromUri");
         return;
     }
+    let Some(from_uri) = schemas.get_mut("NewProfileFromUri") else {
+        return;
+    };
     from_uri["properties"]["uri"]["pattern"] =
         Value::from(format!("^({})://[^\\s#]+$", schemes.join("|")));
+    let Some(with_config) = schemas.remove("NewProfileRequest") else {
+        return;
+    };
     let description = with_config.get("description").cloned();
     schemas.insert("NewProfileWithConfig".into(), with_config);
     let mut request = json!({

@@ -1,15 +1,16 @@
 //! Applying a 10,000-profile provisioning file vs 10,000 creates through the
 //! service (the same validation and sealing, no file), and a second, no-op
 //! apply of the same file. Memory store. Figures: benches/README.md.
+//! `cargo bench -p patchbay-provision --bench apply -- --noplot`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use patchbay::connectors::postgres::PostgresConnector;
-use patchbay::memory::MemoryStore;
-use patchbay::provision::{apply, ApplyOptions, Entry, ProvisionFile};
-use patchbay::{NewProfile, ProfileService};
+use patchbay_connector_postgres::PostgresConnector;
+use patchbay_core::{NewProfile, ProfileService};
+use patchbay_provision::{apply, ApplyOptions, Entry, ProvisionFile};
+use patchbay_store_memory::MemoryStore;
 use serde_json::json;
 
 const N: usize = 10_000;

@@ -48,8 +48,17 @@ async fn publish_and_subscribe_with_a_client_from_the_profile() {
     let subscriber = builder_client(&cfg).await.expect("subscriber");
     let publisher = builder_client(&cfg).await.expect("publisher");
     let mut messages = subscriber.subscribe(subject.clone()).await.expect("sub");
-    // The SUB has reached the server once the flush's PONG is back.
-    subscriber.flush().await.expect("flush");
+    // The SUB is registered once the subscriber's own message comes back:
+    // one connection keeps order, while `flush` does not wait for the server.
+    subscriber
+        .publish(subject.clone(), "ready".into())
+        .await
+        .expect("ready");
+    let ready = timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("the ready message within 10 s")
+        .expect("subscription open");
+    assert_eq!(&ready.payload[..], b"ready");
     for n in 0..3 {
         publisher
             .publish(subject.clone(), format!("reading {n}").into())

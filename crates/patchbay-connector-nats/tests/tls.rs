@@ -63,8 +63,17 @@ async fn trusted_ca_probe_and_client_work() {
     let subscriber = builder_client(&cfg).await.expect("subscriber over TLS");
     let publisher = builder_client(&cfg).await.expect("publisher over TLS");
     let mut messages = subscriber.subscribe(subject.clone()).await.expect("sub");
-    // The SUB has reached the server once the flush's PONG is back.
-    subscriber.flush().await.expect("flush");
+    // The SUB is registered once the subscriber's own message comes back:
+    // one connection keeps order, while `flush` does not wait for the server.
+    subscriber
+        .publish(subject.clone(), "ready".into())
+        .await
+        .expect("ready");
+    let ready = timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("the ready message within 10 s")
+        .expect("subscription open");
+    assert_eq!(&ready.payload[..], b"ready");
     publisher
         .publish(subject.clone(), "over tls".into())
         .await

@@ -39,8 +39,9 @@ impl Format {
     }
 }
 
-/// One profile as a file declares it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One profile as a file declares it. `Debug` leaves out `uri` and `config`:
+/// either may hold a plain password.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub name: String,
@@ -54,6 +55,17 @@ pub struct Entry {
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<Value>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("connector", &self.connector)
+            .field("description", &self.description)
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A parsed provisioning file with where each entry starts.

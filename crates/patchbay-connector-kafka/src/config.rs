@@ -145,7 +145,7 @@ pub struct KafkaConfig {
     #[serde(default)]
     #[schemars(extend(
         "propertyNames" = { "enum": properties::ALLOWED_PROPERTIES },
-        "additionalProperties" = { "type": "string", "maxLength": 1024, "pattern": patchbay_core::schema::patterns::NO_NUL }
+        "additionalProperties" = { "type": "string", "maxLength": 1024, "pattern": patchbay_core::schema::patterns::TEXT }
     ))]
     pub properties: BTreeMap<String, String>,
 }

@@ -85,10 +85,66 @@ pub mod patterns {
         host_port_opt!(),
         "/?$"
     );
-    /// PEM text with at least one certificate block and no NUL character.
-    pub const PEM_CERTIFICATE: &str = "^[^\\x00]*-----BEGIN CERTIFICATE-----[^\\x00]*$";
-    /// Text without NUL characters.
-    pub const NO_NUL: &str = "^[^\\x00]*$";
+    /// A control character other than tab, LF and CR: what
+    /// [`check_text`](crate::input::check_text) refuses in config strings
+    /// (Unicode `Cc`, U+0000–U+001F and U+007F–U+009F).
+    macro_rules! control {
+        () => {
+            "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F"
+        };
+    }
+
+    /// PEM text with at least one certificate block and no control character
+    /// but tab, CR and LF.
+    pub const PEM_CERTIFICATE: &str = concat!(
+        "^[^",
+        control!(),
+        "]*-----BEGIN CERTIFICATE-----[^",
+        control!(),
+        "]*$"
+    );
+    /// Text without control characters but tab, CR and LF: every config
+    /// string the server takes. Added to each published string schema that
+    /// has no pattern of its own (see [`ConfigSchema::compile`](super::ConfigSchema::compile)).
+    pub const TEXT: &str = concat!("^[^", control!(), "]*$");
+    /// One line: no control character at all (object keys).
+    pub const LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F]*$";
+}
+
+/// The schema as published: every string without a pattern of its own gets
+/// [`patterns::TEXT`], and every map's keys [`patterns::LINE`], which is what
+/// [`input::check_json`](crate::input::check_json) enforces on every config,
+/// so a client generating data from the schema sends what is taken.
+fn published(mut schema: Value) -> Value {
+    tighten(&mut schema);
+    schema
+}
+
+fn tighten(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if is_string && !map.contains_key("pattern") && !map.contains_key("enum") {
+                map.insert("pattern".into(), Value::from(patterns::TEXT));
+            }
+            if map.get("type").is_some_and(|t| t == "object")
+                && map.get("additionalProperties").is_some_and(Value::is_object)
+                && !map.contains_key("propertyNames")
+            {
+                map.insert(
+                    "propertyNames".into(),
+                    serde_json::json!({ "pattern": patterns::LINE }),
+                );
+            }
+            map.values_mut().for_each(tighten);
+        }
+        Value::Array(items) => items.iter_mut().for_each(tighten),
+        _ => {}
+    }
 }
 
 /// Top-level properties marked `writeOnly: true`.
@@ -119,11 +175,14 @@ impl ConfigSchema {
     /// # Errors
     /// `Validation` when `schema` is not a valid JSON Schema.
     pub fn compile(schema: Value) -> Result<Self> {
+        // The validator keeps the connector's own schema: the control
+        // characters `published` states are refused by `input::check_json`,
+        // with one error per field rather than two.
         let validator = jsonschema::validator_for(&schema)
             .map_err(|e| Error::invalid("/", format!("invalid JSON Schema: {e}")))?;
         let secrets = secret_fields(&schema);
         Ok(Self {
-            schema,
+            schema: published(schema),
             validator,
             secrets,
         })
@@ -215,6 +274,38 @@ mod pattern_tests {
             "x\n-----BEGIN CERTIFICATE-----\ny"
         ));
         assert!(!matches(PEM_CERTIFICATE, "-----BEGIN CERTIFICATE-----\0"));
-        assert!(!matches(NO_NUL, "a\0b"));
+        assert!(!matches(TEXT, "a\0b"));
+        for ok in ["", "a b", "tab\there", "two\r\nlines", "é ü 中"] {
+            assert!(matches(TEXT, ok), "{ok:?}");
+        }
+        for bad in ["a\u{1}", "\u{1b}[31m", "\u{7f}", "x\u{85}", "\u{9f}"] {
+            assert!(!matches(TEXT, bad), "{bad:?}");
+            assert!(
+                crate::input::check_text("/x", bad).is_err(),
+                "the check refuses what the pattern refuses: {bad:?}"
+            );
+        }
+        assert!(!matches(LINE, "a\tb"));
+        assert!(matches(LINE, "bootstrap.servers"));
+    }
+
+    #[test]
+    fn published_strings_refuse_control_characters() {
+        let schema = super::ConfigSchema::compile(json!({
+            "type": "object",
+            "properties": {
+                "user": { "type": ["string", "null"] },
+                "host": { "type": "string", "pattern": "^h$" },
+                "mode": { "type": "string", "enum": ["a", "b"] },
+                "props": { "type": "object", "additionalProperties": { "type": "string" } }
+            }
+        }))
+        .expect("compiles");
+        let p = &schema.schema()["properties"];
+        assert_eq!(p["user"]["pattern"], TEXT);
+        assert_eq!(p["host"]["pattern"], "^h$");
+        assert!(p["mode"].get("pattern").is_none());
+        assert_eq!(p["props"]["additionalProperties"]["pattern"], TEXT);
+        assert_eq!(p["props"]["propertyNames"]["pattern"], LINE);
     }
 }

@@ -152,7 +152,8 @@ pub(crate) async fn get(
     patch, path = "/connection_profiles/{id}", tag = "connection_profiles",
     params(
         ("id" = String, Path, description = "Profile id"),
-        ("If-Match" = Option<String>, Header, description = "Expected version, such as \"3\""),
+        ("If-Match" = Option<String>, Header, description = "Expected version, such as \"3\"",
+            pattern = r#"^[ \t]*(\*|(W/)?("[0-9]{1,19}"|[0-9]{1,19}))[ \t]*$"#),
     ),
     request_body(content = UpdateProfileRequest, content_type = "application/json"),
     responses(

@@ -132,7 +132,9 @@ fn tighten(node: &mut Value) {
                 map.insert("pattern".into(), Value::from(patterns::TEXT));
             }
             if map.get("type").is_some_and(|t| t == "object")
-                && map.get("additionalProperties").is_some_and(Value::is_object)
+                && map
+                    .get("additionalProperties")
+                    .is_some_and(Value::is_object)
                 && !map.contains_key("propertyNames")
             {
                 map.insert(

@@ -1,6 +1,7 @@
 //! The server example's `connection_tables` resource, end to end: a table
 //! referencing a profile makes the seed's `DELETE` answer 409 listing it, and
-//! the registry survives a restart because it lives in the store's dependents.
+//! the tables survive a restart because they live in the store (named
+//! dependents), where a second create of a name is a 409.
 
 #[path = "../examples/server/tables.rs"]
 #[allow(dead_code)]
@@ -22,7 +23,7 @@ async fn serve(url: &str) -> (String, tokio::task::JoinHandle<()>) {
         .connector(FakeConnector::default())
         .build()
         .expect("service");
-    let tables = tables::Tables::load(service.clone()).await.expect("tables");
+    let tables = tables::Tables::new(service.clone());
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .into_mounted_router();
@@ -57,6 +58,9 @@ async fn a_table_in_use_blocks_profile_deletion_until_it_is_removed() {
     let table = json!({ "name": "orders", "profile_id": id });
     let (status, reply) = call(c.post(format!("{base}/connection_tables")).json(&table)).await;
     assert!(status.is_success(), "{status} {reply}");
+    let (status, reply) = call(c.post(format!("{base}/connection_tables")).json(&table)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{reply}");
+    assert_eq!(reply["error"]["code"], "ALREADY_EXISTS");
     let (status, reply) = call(c.delete(format!("{base}/connection_profiles/{id}"))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(reply["error"]["code"], "PROFILE_IN_USE");
@@ -68,7 +72,7 @@ async fn a_table_in_use_blocks_profile_deletion_until_it_is_removed() {
     let (status, _) = call(c.post(format!("{base}/connection_tables")).json(&missing)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // A restart rebuilds the tables from the stored dependents.
+    // A restart finds the tables in the store.
     server.abort();
     let (base, _server) = serve(&url).await;
     let (status, list) = call(c.get(format!("{base}/connection_tables"))).await;

@@ -258,7 +258,10 @@ async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error:
     let tables = tables::Tables::new(service.clone());
     let adopted = tables.adopt_plain_attachments().await?;
     if adopted > 0 {
-        tracing::info!(adopted, "connection tables of an older build named in the store");
+        tracing::info!(
+            adopted,
+            "connection tables of an older build named in the store"
+        );
     }
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")

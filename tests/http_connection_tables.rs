@@ -87,3 +87,44 @@ async fn a_table_in_use_blocks_profile_deletion_until_it_is_removed() {
         "Connection profile deleted successfully"
     );
 }
+
+/// Tables an older build kept as plain attachments are named at start; a
+/// second one of the same name stays attached (still blocking its profile).
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_attachments_of_an_older_build_are_adopted() {
+    use patchbay::{Dependent, NewProfile};
+    let service = ProfileService::builder(Arc::new(patchbay::memory::MemoryStore::new()))
+        .connector(FakeConnector::default())
+        .build()
+        .expect("service");
+    let mut ids = Vec::new();
+    for name in ["old-a", "old-b"] {
+        let p = service
+            .create(NewProfile {
+                name: name.into(),
+                connector: "fake".into(),
+                description: None,
+                config: json!({ "host": "127.0.0.1", "port": 9, "password": "pw" }),
+                labels: Default::default(),
+            })
+            .await
+            .expect("create");
+        let legacy = Dependent::new("connection_table", "orders");
+        service.attach(&p.id, &legacy).await.expect("attach");
+        ids.push(p.id);
+    }
+    let tables = tables::Tables::new(service.clone());
+    assert_eq!(tables.adopt_plain_attachments().await.expect("adopt"), 1);
+    assert_eq!(tables.adopt_plain_attachments().await.expect("again"), 0);
+    let named = service
+        .named_dependents("connection_table", None, 10)
+        .await
+        .expect("named");
+    assert_eq!(named.len(), 1);
+    for id in &ids {
+        assert_eq!(
+            service.delete(id).await.unwrap_err().code(),
+            "PROFILE_IN_USE"
+        );
+    }
+}

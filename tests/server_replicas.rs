@@ -140,6 +140,16 @@ fn read(path: &Path) -> String {
     text
 }
 
+/// A free port below Linux's ephemeral range (32768–60999 by default), so
+/// no outgoing connection takes a restarting replica's port while it is down.
+fn fixed_port() -> u16 {
+    let seed = std::process::id() as usize;
+    (0..200)
+        .map(|i| 20_000 + (seed * 7_919 + i * 104_729) % 10_000)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p as u16)).is_ok())
+        .expect("a free port in 20000..30000") as u16
+}
+
 /// Drops the schema when the test ends, however it ends.
 struct Schema(String);
 
@@ -186,8 +196,9 @@ impl Pair {
         let schema = Schema(format!("pbtest_{secs}_{test}{}", std::process::id()));
         let key = patchbay::Key::generate().to_base64().to_string();
         let dir = tempfile::tempdir().expect("dir");
-        let a = Replica::start(&schema.0, &key, 0, dir.path().join("a.log"));
-        let b = Replica::start(&schema.0, &key, 0, dir.path().join("b.log"));
+        // Either may restart: both on ports nothing else picks meanwhile.
+        let a = Replica::start(&schema.0, &key, fixed_port(), dir.path().join("a.log"));
+        let b = Replica::start(&schema.0, &key, fixed_port(), dir.path().join("b.log"));
         Some(Self {
             a,
             b,

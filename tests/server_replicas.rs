@@ -60,8 +60,28 @@ struct Replica {
 }
 
 impl Replica {
-    /// Starts a server on `port` (0: any) and returns once it listens.
+    /// Starts a server on a port below the ephemeral range (see
+    /// [`fixed_port`]), trying another while the one picked is taken.
+    fn start_fixed(schema: &str, key: &str, log: PathBuf) -> Self {
+        let mut last = String::new();
+        for _ in 0..20 {
+            match Self::try_start(schema, key, fixed_port(), log.clone()) {
+                Ok(replica) => return replica,
+                Err(e) if e.contains("Address already in use") => last = e,
+                Err(e) => panic!("server did not start: {e}"),
+            }
+        }
+        panic!("no free port for a server: {last}")
+    }
+
+    /// Starts a server on `port` and returns once it listens.
     fn start(schema: &str, key: &str, port: u16, log: PathBuf) -> Self {
+        Self::try_start(schema, key, port, log)
+            .unwrap_or_else(|e| panic!("server did not start: {e}"))
+    }
+
+    /// As `start`; the server's log when it did not start.
+    fn try_start(schema: &str, key: &str, port: u16, log: PathBuf) -> Result<Self, String> {
         let url = postgres_url();
         let listen = format!("127.0.0.1:{port}");
         let mut c = Command::new(server_bin());
@@ -91,16 +111,16 @@ impl Replica {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("server did not start: {}", read(&log));
+                return Err(read(&log));
             }
         };
-        Self {
+        Ok(Self {
             child: Some(child),
             port,
             schema: schema.to_owned(),
             key: key.to_owned(),
             log,
-        }
+        })
     }
 
     fn base(&self) -> String {
@@ -140,12 +160,15 @@ fn read(path: &Path) -> String {
     text
 }
 
-/// A free port below Linux's ephemeral range (32768–60999 by default), so
-/// no outgoing connection takes a restarting replica's port while it is down.
+/// A port below Linux's ephemeral range (32768–60999 by default), so no
+/// outgoing connection takes a restarting replica's port while it is down;
+/// free when picked (another test may take it before the server binds:
+/// `start_fixed` then picks again).
 fn fixed_port() -> u16 {
-    let seed = std::process::id() as usize;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let seed = std::process::id() as usize * 7_919 + NEXT.fetch_add(1, Ordering::Relaxed) * 613;
     (0..200)
-        .map(|i| 20_000 + (seed * 7_919 + i * 104_729) % 10_000)
+        .map(|i| 20_000 + (seed + i * 104_729) % 10_000)
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p as u16)).is_ok())
         .expect("a free port in 20000..30000") as u16
 }
@@ -197,8 +220,8 @@ impl Pair {
         let key = patchbay::Key::generate().to_base64().to_string();
         let dir = tempfile::tempdir().expect("dir");
         // Either may restart: both on ports nothing else picks meanwhile.
-        let a = Replica::start(&schema.0, &key, fixed_port(), dir.path().join("a.log"));
-        let b = Replica::start(&schema.0, &key, fixed_port(), dir.path().join("b.log"));
+        let a = Replica::start_fixed(&schema.0, &key, dir.path().join("a.log"));
+        let b = Replica::start_fixed(&schema.0, &key, dir.path().join("b.log"));
         Some(Self {
             a,
             b,
@@ -302,6 +325,8 @@ async fn a_stale_if_match_from_the_other_replica_is_a_conflict() {
     let id = create(&c, &a, "orders").await;
     let one = |base: &str| format!("{base}/connection_profiles/{id}");
     // Read on A, so a cache (there must be none over Postgres) would hold v1.
+    let (_, list) = call(c.get(format!("{a}/connection_profiles"))).await;
+    assert_eq!(list["data"][0]["version"], 1, "{list}");
     let (status, got) = call(c.get(one(&a))).await;
     assert_eq!(
         (status.as_u16(), got["data"]["version"].as_u64()),
@@ -323,9 +348,13 @@ async fn a_stale_if_match_from_the_other_replica_is_a_conflict() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "VERSION_CONFLICT");
+    // A's reads follow B's write: the response cache (on by default) is off
+    // over Postgres.
     let (_, got) = call(c.get(one(&a))).await;
     assert_eq!(got["data"]["version"], 2, "{got}");
     assert_eq!(got["data"]["description"], "on b", "{got}");
+    let (_, list) = call(c.get(format!("{a}/connection_profiles"))).await;
+    assert_eq!(list["data"][0]["version"], 2, "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

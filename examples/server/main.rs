@@ -263,6 +263,11 @@ async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error:
             "connection tables of an older build named in the store"
         );
     }
+    // Rendered reads are reused only over a store that sees every write
+    // (it reports a revision): never over Postgres, where other replicas write.
+    if args.response_cache_bytes > 0 && service.repository().revision().is_none() {
+        tracing::info!("response cache off: this store does not see every write");
+    }
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .response_cache_bytes(args.response_cache_bytes)

@@ -199,3 +199,64 @@ async fn reseal_moves_every_secret_to_the_active_key() {
         );
     }
 }
+
+#[tokio::test]
+async fn named_dependents_are_claimed_once_per_tenant_and_audited() {
+    use patchbay::{AuditAction, AuditOutcome, AuditQuery, TenantId};
+    let (svc, _) = service();
+    let p = svc
+        .create(new_profile("named", ok_config("pw")))
+        .await
+        .unwrap();
+    let q = svc
+        .create(new_profile("named-2", ok_config("pw")))
+        .await
+        .unwrap();
+    let table = Dependent::new("connection_table", "orders");
+    svc.attach_named(&p.id, &table).await.unwrap();
+    let err = svc.attach_named(&q.id, &table).await.unwrap_err();
+    assert_eq!(err.code(), "ALREADY_EXISTS");
+    assert_eq!(
+        svc.named_dependent(&table).await.unwrap(),
+        Some(p.id.clone())
+    );
+    let listed = svc
+        .named_dependents("connection_table", None, 10)
+        .await
+        .unwrap();
+    assert_eq!((listed.len(), &listed[0].profile_id), (1, &p.id));
+    assert_eq!(
+        svc.delete(&p.id).await.unwrap_err().code(),
+        "PROFILE_IN_USE"
+    );
+    // Bad input is a validation error naming the field.
+    let bad = svc
+        .attach_named(&q.id, &Dependent::new("connection_table", "a\0b"))
+        .await;
+    assert_eq!(bad.unwrap_err().details()["fields"][0]["path"], "/id");
+    let bad = svc.named_dependents("connection_table", None, 0).await;
+    assert_eq!(bad.unwrap_err().details()["fields"][0]["path"], "/limit");
+    // Another tenant has its own names and sees none of these.
+    let acme = svc.tenant(TenantId::new("acme").unwrap());
+    assert_eq!(acme.named_dependent(&table).await.unwrap(), None);
+    // The claim and the refusal are on the trail as attaches.
+    let query = AuditQuery {
+        action: Some(AuditAction::Attach),
+        ..AuditQuery::default()
+    };
+    let events = svc.audit_events(&query).await.unwrap().items;
+    let outcomes: Vec<_> = events
+        .iter()
+        .map(|e| (e.outcome, e.error_code.as_deref()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (AuditOutcome::Success, None),
+            (AuditOutcome::Failure, Some("ALREADY_EXISTS")),
+            (AuditOutcome::Failure, Some("VALIDATION_FAILED")),
+        ]
+    );
+    assert!(svc.detach(&p.id, &table).await.unwrap());
+    svc.attach_named(&q.id, &table).await.unwrap();
+}

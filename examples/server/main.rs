@@ -255,7 +255,19 @@ async fn run(args: Args, access: auth::Access) -> Result<(), Box<dyn std::error:
     let service = build_service(&args).await?;
     provision(&args, &service).await?;
 
-    let tables = tables::Tables::load(service.clone()).await?;
+    let tables = tables::Tables::new(service.clone());
+    let adopted = tables.adopt_plain_attachments().await?;
+    if adopted > 0 {
+        tracing::info!(
+            adopted,
+            "connection tables of an older build named in the store"
+        );
+    }
+    // Rendered reads are reused only over a store that sees every write
+    // (it reports a revision): never over Postgres, where other replicas write.
+    if args.response_cache_bytes > 0 && service.repository().revision().is_none() {
+        tracing::info!("response cache off: this store does not see every write");
+    }
     let api = patchbay_http::HttpApi::new(service)
         .mount_path("/api/v1")
         .response_cache_bytes(args.response_cache_bytes)

@@ -25,7 +25,8 @@ pub enum Error {
     /// No profile with that id or name.
     #[error("connection profile {0} not found")]
     NotFound(String),
-    /// A profile with that name (compared case-insensitively) exists.
+    /// A profile with that name (compared case-insensitively) exists; from
+    /// `attach_named`, the dependent's name is claimed (`name` is its id).
     #[error("a connection profile named {name:?} already exists")]
     AlreadyExists {
         /// The name that was taken.

@@ -38,7 +38,7 @@ pub use labels::Labels;
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
-pub use repository::{Dependent, ListQuery, Page, ProfileRepository};
+pub use repository::{Attachment, Dependent, ListQuery, Page, ProfileRepository};
 pub use resolved::{
     ConnectorConfig, Override, OverrideKind, ProfileRef, ResolveRequest, ResolvedProfile,
     SecretOpened,

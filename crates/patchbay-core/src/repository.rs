@@ -13,6 +13,10 @@ fn no_key_checks() -> crate::Error {
     crate::Error::Unsupported("this store records no key check values".to_owned())
 }
 
+fn no_named_dependents() -> crate::Error {
+    crate::Error::Unsupported("this store keeps no named dependents".to_owned())
+}
+
 /// Largest page a repository returns, whatever the caller asks.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
@@ -34,6 +38,16 @@ impl Dependent {
             id: id.into(),
         }
     }
+}
+
+/// A named dependent and the profile it uses (see
+/// [`ProfileRepository::attach_named`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The dependent; its `(kind, id)` is unique in its tenant.
+    pub dependent: Dependent,
+    /// The profile it is attached to.
+    pub profile_id: ProfileId,
 }
 
 /// A list request: filters and a keyset position.
@@ -99,6 +113,10 @@ pub struct Page<T> {
 ///   deleted ([`Error::InUse`](crate::Error::InUse) lists them), and a dependent is
 ///   never attached to a deleted profile (`NotFound`). No interleaving of
 ///   `delete` and `attach` leaves a dependent pointing at a missing profile.
+/// * **Named dependents are unique per tenant** (stores that keep them): of
+///   concurrent [`attach_named`](Self::attach_named) calls claiming one
+///   `(kind, id)` in a tenant, at most one wins, whichever profiles they
+///   name; a losing claim leaves no attachment behind.
 /// * **Pagination is keyset**: `list` orders by lowercase name; the cursor is
 ///   opaque, bound to its tenant (another tenant's is a `Validation` error on
 ///   `/cursor`), and a page's cost does not grow with the offset.
@@ -157,6 +175,60 @@ pub trait ProfileRepository: Send + Sync + 'static {
         id: &ProfileId,
         dependent: &Dependent,
     ) -> Result<bool>;
+
+    /// Attaches `dependent` like [`attach`](Self::attach) and, in the same
+    /// atomic step, claims its `(kind, id)` in the tenant: while it stays
+    /// attached no other `attach_named` of that kind and id succeeds, to any
+    /// profile of the tenant. [`detach`](Self::detach) releases the name.
+    /// With `event`, records it with the write (as `attach_audited`).
+    ///
+    /// This is how a host keeps its own named things (connection tables,
+    /// pipelines) in the store: the name's row and the attachment that
+    /// blocks the profile's deletion are one write, seen by every process.
+    ///
+    /// # Errors
+    /// `AlreadyExists` (naming the dependent id) while the name is taken,
+    /// even by the same profile; `NotFound`; `Unsupported` (the default).
+    async fn attach_named(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let _ = (tenant, id, dependent, event);
+        Err(no_named_dependents())
+    }
+
+    /// The named dependents of `kind` in the tenant, ordered by id
+    /// (bytewise), starting after the id `after`, at most `limit` (capped at
+    /// [`MAX_PAGE_SIZE`]).
+    ///
+    /// # Errors
+    /// `Storage`; `Unsupported` (the default).
+    async fn named_dependents(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let _ = (tenant, kind, after, limit);
+        Err(no_named_dependents())
+    }
+
+    /// The profile holding the named dependent, if its name is claimed.
+    ///
+    /// # Errors
+    /// `Storage`; `Unsupported` (the default).
+    async fn named_dependent(
+        &self,
+        tenant: &TenantId,
+        dependent: &Dependent,
+    ) -> Result<Option<ProfileId>> {
+        let _ = (tenant, dependent);
+        Err(no_named_dependents())
+    }
 
     /// Everything that depends on the profile, sorted by kind then id.
     async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>>;

@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    AuditEvent, AuditQuery, AuditSink, ChangeBroadcast, Dependent, Error, KeyCheck, ListQuery,
-    Page, Profile, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
+    Attachment, AuditEvent, AuditQuery, AuditSink, ChangeBroadcast, Dependent, Error, KeyCheck,
+    ListQuery, Page, Profile, ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
 /// Profiles in a `HashMap`, names per tenant in a `BTreeMap` for ordered
@@ -51,6 +51,8 @@ struct State {
     /// `(tenant, name key)`: one ordered range per tenant.
     by_name: BTreeMap<(TenantId, String), ProfileId>,
     dependents: HashMap<ProfileId, BTreeSet<Dependent>>,
+    /// Claimed dependent names: `(tenant, kind, id)` → the profile holding it.
+    names: BTreeMap<(TenantId, String, String), ProfileId>,
     audit: audit::Ring,
 }
 
@@ -181,6 +183,43 @@ impl ProfileRepository for MemoryStore {
         event: &AuditEvent,
     ) -> Result<bool> {
         self.detach_with(t, id, d, Some(event))
+    }
+
+    async fn attach_named(
+        &self,
+        t: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.attach_named_with(t, id, d, event)
+    }
+
+    async fn named_dependents(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let key = |id: &str| (tenant.clone(), kind.to_owned(), id.to_owned());
+        let start = after.map_or(Bound::Included(key("")), |a| Bound::Excluded(key(a)));
+        let s = self.read();
+        Ok(s.names
+            .range((start, Bound::Unbounded))
+            .take_while(|((t, k, _), _)| t == tenant && k == kind)
+            .take(limit)
+            .map(|((_, k, name), profile)| Attachment {
+                dependent: Dependent::new(k.clone(), name.clone()),
+                profile_id: profile.clone(),
+            })
+            .collect())
+    }
+
+    async fn named_dependent(&self, t: &TenantId, d: &Dependent) -> Result<Option<ProfileId>> {
+        let key = (t.clone(), d.kind.clone(), d.id.clone());
+        Ok(self.read().names.get(&key).cloned())
     }
 
     fn audit(&self) -> Option<&dyn AuditSink> {

@@ -127,9 +127,39 @@ impl MemoryStore {
     ) -> Result<bool> {
         self.mutate(event, |s, _| {
             s.profile(tenant, id)?;
-            Ok(s.dependents
+            let detached = s
+                .dependents
                 .get_mut(id)
-                .is_some_and(|d| d.remove(dependent)))
+                .is_some_and(|d| d.remove(dependent));
+            let key = (tenant.clone(), dependent.kind.clone(), dependent.id.clone());
+            if detached && s.names.get(&key) == Some(id) {
+                s.names.remove(&key);
+            }
+            Ok(detached)
+        })
+    }
+
+    pub(crate) fn attach_named_with(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        dependent: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.mutate(event, |s, _| {
+            s.profile(tenant, id)?;
+            let key = (tenant.clone(), dependent.kind.clone(), dependent.id.clone());
+            if s.names.contains_key(&key) {
+                return Err(Error::AlreadyExists {
+                    name: dependent.id.clone(),
+                });
+            }
+            s.names.insert(key, id.clone());
+            s.dependents
+                .entry(id.clone())
+                .or_default()
+                .insert(dependent.clone());
+            Ok(())
         })
     }
 }

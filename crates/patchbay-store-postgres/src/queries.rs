@@ -27,6 +27,9 @@ pub(crate) struct Queries {
     pub attach: String,
     pub detach: String,
     pub dependents: String,
+    pub claim_name: String,
+    pub named_dependents: String,
+    pub named_dependent: String,
     pub tenants: String,
     /// `SELECT … FROM "schema".profiles WHERE tenant = $1`, to which `list`
     /// appends.
@@ -38,6 +41,7 @@ impl Queries {
     pub fn new(schema: &str) -> Self {
         let p = format!("\"{schema}\".profiles");
         let d = format!("\"{schema}\".profile_dependents");
+        let n = format!("\"{schema}\".dependent_names");
         // Every statement on one profile names its tenant too: another
         // tenant's profile matches nothing, exactly like a missing one.
         let mine = format!("EXISTS (SELECT 1 FROM {p} WHERE id = $1 AND tenant = $4)");
@@ -70,6 +74,17 @@ impl Queries {
             dependents: format!(
                 "SELECT d.kind, d.dependent_id FROM {d} d JOIN {p} p ON p.id = d.profile_id \
                  WHERE d.profile_id = $1 AND p.tenant = $2 ORDER BY d.kind, d.dependent_id"
+            ),
+            // The attachment is in the same transaction, so it exists for the FK.
+            claim_name: format!(
+                "INSERT INTO {n} (tenant, kind, dependent_id, profile_id) VALUES ($1, $2, $3, $4)"
+            ),
+            named_dependents: format!(
+                "SELECT dependent_id, profile_id FROM {n} WHERE tenant = $1 AND kind = $2 \
+                 AND dependent_id > $3 ORDER BY dependent_id LIMIT $4"
+            ),
+            named_dependent: format!(
+                "SELECT profile_id FROM {n} WHERE tenant = $1 AND kind = $2 AND dependent_id = $3"
             ),
             tenants: format!("SELECT DISTINCT tenant FROM {p} ORDER BY tenant"),
             list_head: format!("SELECT {COLUMNS} FROM {p} WHERE tenant = $1"),

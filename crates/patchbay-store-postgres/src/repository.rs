@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use patchbay_core::profile::name_key;
 use patchbay_core::repository::{decode_cursor, encode_cursor, MAX_PAGE_SIZE};
 use patchbay_core::{
-    AuditEvent, AuditSink, Dependent, Error, KeyCheck, ListQuery, Page, Profile, ProfileEvents,
-    ProfileId, ProfileRepository, Result, TenantId,
+    Attachment, AuditEvent, AuditSink, Dependent, Error, KeyCheck, ListQuery, Page, Profile,
+    ProfileEvents, ProfileId, ProfileRepository, Result, TenantId,
 };
 
 use crate::error::storage;
@@ -16,6 +16,20 @@ use crate::store::PostgresStore;
 
 fn not_found(id: &ProfileId) -> Error {
     Error::NotFound(id.to_string())
+}
+
+fn attachment(kind: &str, name: String, profile: &str) -> Result<Attachment> {
+    let profile_id = ProfileId::parse(profile).ok_or_else(|| {
+        crate::error::corrupt(
+            profile,
+            "profile_id",
+            sqlx::Error::Decode("not a profile id".into()),
+        )
+    })?;
+    Ok(Attachment {
+        dependent: Dependent::new(kind, name),
+        profile_id,
+    })
 }
 
 #[async_trait]
@@ -133,6 +147,49 @@ impl ProfileRepository for PostgresStore {
             })
             .flatten();
         Ok(Page { items, next_cursor })
+    }
+
+    async fn attach_named(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        self.attach_named_row(tenant, id, d, event).await
+    }
+
+    async fn named_dependents(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Attachment>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(&self.sql.named_dependents)
+            .bind(tenant.as_str())
+            .bind(kind)
+            .bind(after.unwrap_or(""))
+            .bind(limit.clamp(1, MAX_PAGE_SIZE) as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| storage("list named dependents", e))?;
+        rows.into_iter()
+            .map(|(name, profile)| attachment(kind, name, &profile))
+            .collect()
+    }
+
+    async fn named_dependent(&self, tenant: &TenantId, d: &Dependent) -> Result<Option<ProfileId>> {
+        let profile: Option<String> = sqlx::query_scalar(&self.sql.named_dependent)
+            .bind(tenant.as_str())
+            .bind(&d.kind)
+            .bind(&d.id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| storage("look up a named dependent", e))?;
+        profile
+            .map(|p| attachment(&d.kind, d.id.clone(), &p).map(|a| a.profile_id))
+            .transpose()
     }
 
     async fn dependents(&self, tenant: &TenantId, id: &ProfileId) -> Result<Vec<Dependent>> {

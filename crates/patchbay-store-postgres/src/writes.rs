@@ -156,27 +156,62 @@ impl PostgresStore {
         event: Option<&AuditEvent>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
+        self.attach_in(&mut tx, tenant, id, d).await?;
+        self.finish(tx, event).await
+    }
+
+    /// The attachment and its name row in one transaction: a name taken
+    /// rolls the attachment back too. Of two claims of one name, the second
+    /// waits on the first's row and fails once it commits.
+    pub(crate) async fn attach_named_row(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.attach_in(&mut tx, tenant, id, d).await?;
+        let claimed = sqlx::query(&self.sql.claim_name)
+            .bind(tenant.as_str())
+            .bind(&d.kind)
+            .bind(&d.id)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await;
+        match claimed {
+            Ok(_) => self.finish(tx, event).await,
+            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists { name: d.id.clone() }),
+            Err(e) => Err(storage("name a dependent", e)),
+        }
+    }
+
+    /// Attaches in `tx`; attached already is a no-op.
+    async fn attach_in(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+    ) -> Result<()> {
         let result = sqlx::query(&self.sql.attach)
             .bind(id.as_str())
             .bind(&d.kind)
             .bind(&d.id)
             .bind(tenant.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await;
         match result {
-            Ok(done) if done.rows_affected() == 1 => self.finish(tx, event).await,
+            Ok(done) if done.rows_affected() == 1 => Ok(()),
             // Attached already (a no-op), or no such profile in this tenant.
             Ok(_) => {
                 let found = sqlx::query(&self.sql.exists)
                     .bind(id.as_str())
                     .bind(tenant.as_str())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .map_err(|e| storage("look up a profile", e))?;
-                match found {
-                    Some(_) => self.finish(tx, event).await,
-                    None => Err(not_found(id)),
-                }
+                found.map(|_| ()).ok_or_else(|| not_found(id))
             }
             Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
             Err(e) => Err(storage("attach a dependent", e)),

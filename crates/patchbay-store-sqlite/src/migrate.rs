@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "tenants", include_str!("../migrations/0003_tenants.sql")),
     (4, "labels", include_str!("../migrations/0004_labels.sql")),
     (5, "audit", include_str!("../migrations/0005_audit.sql")),
+    (
+        6,
+        "dependent names",
+        include_str!("../migrations/0006_dependent_names.sql"),
+    ),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

@@ -39,6 +39,14 @@ pub(crate) const DEPENDENTS: &str = "SELECT d.kind, d.dependent_id FROM profile_
     JOIN profiles p ON p.id = d.profile_id \
     WHERE d.profile_id = ? AND p.tenant = ? ORDER BY d.kind, d.dependent_id";
 
+// The attachment is in the same transaction, so it exists for the FK.
+pub(crate) const CLAIM_NAME: &str = "INSERT INTO dependent_names \
+    (tenant, kind, dependent_id, profile_id) VALUES (?, ?, ?, ?)";
+pub(crate) const NAMED_DEPENDENTS: &str = "SELECT dependent_id, profile_id FROM dependent_names \
+    WHERE tenant = ? AND kind = ? AND dependent_id > ? ORDER BY dependent_id LIMIT ?";
+pub(crate) const NAMED_DEPENDENT: &str = "SELECT profile_id FROM dependent_names \
+    WHERE tenant = ? AND kind = ? AND dependent_id = ?";
+
 /// `SELECT … WHERE id = ?`
 pub(crate) fn select_by_id() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();

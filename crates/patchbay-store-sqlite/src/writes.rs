@@ -146,20 +146,32 @@ impl SqliteStore {
         event: Option<&AuditEvent>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let result = sqlx::query(q::ATTACH)
-            .bind(id.as_str())
+        attach_in(&mut tx, tenant, id, d).await?;
+        Self::finish(tx, event).await
+    }
+
+    /// The attachment and its name row in one transaction: a name taken
+    /// rolls the attachment back too.
+    pub(crate) async fn attach_named_row(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        attach_in(&mut tx, tenant, id, d).await?;
+        let claimed = sqlx::query(q::CLAIM_NAME)
+            .bind(tenant.as_str())
             .bind(&d.kind)
             .bind(&d.id)
-            .bind(tenant.as_str())
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await;
-        match result {
-            Ok(done) if done.rows_affected() == 1 => Self::finish(tx, event).await,
-            // Attached already (a no-op), or no such profile in this tenant.
-            Ok(_) if exists_in(&mut tx, tenant, id).await? => Self::finish(tx, event).await,
-            Ok(_) => Err(not_found(id)),
-            Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
-            Err(e) => Err(storage("attach a dependent", e)),
+        match claimed {
+            Ok(_) => Self::finish(tx, event).await,
+            Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists { name: d.id.clone() }),
+            Err(e) => Err(storage("name a dependent", e)),
         }
     }
 
@@ -185,6 +197,30 @@ impl SqliteStore {
         }
         Self::finish(tx, event).await?;
         Ok(detached)
+    }
+}
+
+/// Attaches in `conn`'s transaction; attached already is a no-op.
+async fn attach_in(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    id: &ProfileId,
+    d: &Dependent,
+) -> Result<()> {
+    let result = sqlx::query(q::ATTACH)
+        .bind(id.as_str())
+        .bind(&d.kind)
+        .bind(&d.id)
+        .bind(tenant.as_str())
+        .execute(&mut *conn)
+        .await;
+    match result {
+        Ok(done) if done.rows_affected() == 1 => Ok(()),
+        // Attached already (a no-op), or no such profile in this tenant.
+        Ok(_) if exists_in(conn, tenant, id).await? => Ok(()),
+        Ok(_) => Err(not_found(id)),
+        Err(e) if is_foreign_key_violation(&e) => Err(not_found(id)),
+        Err(e) => Err(storage("attach a dependent", e)),
     }
 }
 

@@ -101,11 +101,13 @@ macro_rules! repository_suite {
             list_keyset_survives_writes_between_pages, list_exact_multiple_pages,
             list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write,
             same_name_in_two_tenants, other_tenants_profiles_are_not_found,
-            lists_and_cursors_stay_in_their_tenant, labels_filter_lists);
+            lists_and_cursors_stay_in_their_tenant, labels_filter_lists,
+            named_dependents_claim_names);
         $crate::repository_suite!(@keys $make; key_checks_round_trip);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),
-            delete_races_attach($rounds), create_races_rename($rounds / 4));
+            delete_races_attach($rounds), create_races_rename($rounds / 4),
+            concurrent_named_claims_one_wins());
         $crate::repository_suite!(@audit $make; audit_one_event_per_acknowledged_write);
         $crate::repository_suite!(@watch $make; watch_reports_writes, watch_is_scoped_to_its_tenant);
         $crate::repository_suite!(@watch_shared $make; watch_sees_every_update_in_order);

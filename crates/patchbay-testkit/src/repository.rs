@@ -6,11 +6,13 @@
 //! names, so cases may share a store.
 
 mod labels;
+mod named;
 mod pagination;
 pub mod tenants;
 mod writes;
 
 pub use labels::labels_filter_lists;
+pub use named::{concurrent_named_claims_one_wins, named_dependents_claim_names};
 pub use pagination::{
     list_caps_limit_at_max_page_size, list_exact_multiple_pages,
     list_keyset_survives_writes_between_pages,

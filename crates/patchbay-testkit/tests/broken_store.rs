@@ -2,10 +2,10 @@
 //! deliberate flaw at a time (offset pagination, a cursor on a full last
 //! page, no limit cap, ids not unique, no version check, a same-version
 //! write refused, check-then-act writes, tenants ignored, cursors not bound
-//! to their tenant) must fail the case written for that
+//! to their tenant, a refused named claim left attached) must fail the case written for that
 //! flaw, and the same store without flaws must pass every case.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +38,8 @@ struct Flaws {
     ignores_tenant: bool,
     /// Cursors carry no tenant (made and read as the default tenant's).
     cursor_unbound: bool,
+    /// A refused named claim leaves its attachment behind.
+    claim_keeps_attachment: bool,
 }
 
 /// Profiles in a vector under one lock (when it does not release it).
@@ -46,8 +48,10 @@ struct Broken {
     flaws: Flaws,
     profiles: Mutex<Vec<Profile>>,
     dependents: Mutex<HashMap<ProfileId, BTreeSet<Dependent>>>,
+    /// Claimed names: `(tenant, kind, id)` → profile.
+    names: Mutex<BTreeMap<(TenantId, String, String), ProfileId>>,
     /// Key check values, kept soundly: no case here breaks them.
-    key_checks: Mutex<std::collections::BTreeMap<String, patchbay_core::KeyCheck>>,
+    key_checks: Mutex<BTreeMap<String, patchbay_core::KeyCheck>>,
 }
 
 impl Broken {
@@ -65,6 +69,15 @@ impl Broken {
     /// Whether `p` is visible to `tenant`.
     fn mine(&self, p: &Profile, tenant: &TenantId) -> bool {
         self.flaws.ignores_tenant || p.tenant == *tenant
+    }
+
+    /// The key of a dependent's name: one namespace when tenants are ignored.
+    fn name_of(&self, tenant: &TenantId, d: &Dependent) -> (TenantId, String, String) {
+        let t = match self.flaws.ignores_tenant {
+            true => TenantId::default(),
+            false => tenant.clone(),
+        };
+        (t, d.kind.clone(), d.id.clone())
     }
 
     fn name_taken(&self, tenant: &TenantId, name: &str) -> bool {
@@ -260,7 +273,68 @@ impl ProfileRepository for Broken {
     async fn detach(&self, tenant: &TenantId, id: &ProfileId, d: &Dependent) -> Result<bool> {
         let mut deps = self.dependents.lock().unwrap();
         self.exists(tenant, id)?;
-        Ok(deps.get_mut(id).is_some_and(|s| s.remove(d)))
+        let detached = deps.get_mut(id).is_some_and(|s| s.remove(d));
+        let mut names = self.names.lock().unwrap();
+        let key = self.name_of(tenant, d);
+        if detached && names.get(&key) == Some(id) {
+            names.remove(&key);
+        }
+        Ok(detached)
+    }
+
+    async fn attach_named(
+        &self,
+        tenant: &TenantId,
+        id: &ProfileId,
+        d: &Dependent,
+        _event: Option<&patchbay_core::AuditEvent>,
+    ) -> Result<()> {
+        let key = self.name_of(tenant, d);
+        let taken = || Error::AlreadyExists { name: d.id.clone() };
+        if self.flaws.check_then_act {
+            if self.names.lock().unwrap().contains_key(&key) {
+                return Err(taken());
+            }
+            tokio::task::yield_now().await;
+        }
+        let mut deps = self.dependents.lock().unwrap();
+        self.exists(tenant, id)?;
+        let mut names = self.names.lock().unwrap();
+        if self.flaws.claim_keeps_attachment {
+            deps.entry(id.clone()).or_default().insert(d.clone());
+        }
+        if !self.flaws.check_then_act && names.contains_key(&key) {
+            return Err(taken());
+        }
+        names.insert(key, id.clone());
+        deps.entry(id.clone()).or_default().insert(d.clone());
+        Ok(())
+    }
+
+    async fn named_dependents(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<patchbay_core::Attachment>> {
+        let names = self.names.lock().unwrap();
+        let start = self.name_of(tenant, &Dependent::new(kind, ""));
+        Ok(names
+            .range(start.clone()..)
+            .take_while(|((t, k, _), _)| (t, k.as_str()) == (&start.0, kind))
+            .filter(|((_, _, id), _)| after.is_none_or(|a| id.as_str() > a))
+            .take(limit.min(MAX_PAGE_SIZE))
+            .map(|((_, k, id), p)| patchbay_core::Attachment {
+                dependent: Dependent::new(k.clone(), id.clone()),
+                profile_id: p.clone(),
+            })
+            .collect())
+    }
+
+    async fn named_dependent(&self, tenant: &TenantId, d: &Dependent) -> Result<Option<ProfileId>> {
+        let key = self.name_of(tenant, d);
+        Ok(self.names.lock().unwrap().get(&key).cloned())
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>> {
@@ -448,6 +522,33 @@ must_catch!(
         ..Flaws::default()
     },
     |r| cases::lists_and_cursors_stay_in_their_tenant(&*r).await
+);
+
+must_catch!(
+    a_named_claim_race_is_caught,
+    Flaws {
+        check_then_act: true,
+        ..Flaws::default()
+    },
+    |r| cases::concurrent_named_claims_one_wins(r).await
+);
+
+must_catch!(
+    a_refused_claim_left_attached_is_caught,
+    Flaws {
+        claim_keeps_attachment: true,
+        ..Flaws::default()
+    },
+    |r| cases::named_dependents_claim_names(&*r).await
+);
+
+must_catch!(
+    a_shared_namespace_is_caught_by_named_dependents,
+    Flaws {
+        ignores_tenant: true,
+        ..Flaws::default()
+    },
+    |r| cases::named_dependents_claim_names(&*r).await
 );
 
 /// The sound reference store passes the whole suite: the flaws above are

@@ -288,7 +288,7 @@ impl ProfileService {
     }
 }
 
-fn check_dependent(d: &Dependent) -> Result<()> {
+pub(super) fn check_dependent(d: &Dependent) -> Result<()> {
     let mut errors = Vec::new();
     for (path, v) in [("/kind", &d.kind), ("/id", &d.id)] {
         if v.is_empty() || v.len() > 128 {

@@ -6,6 +6,7 @@ mod config;
 mod crud;
 mod keys;
 mod managed;
+mod named;
 mod probe;
 mod resolve;
 mod uri;

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
     (5, "labels", include_str!("../migrations/0005_labels.sql")),
     (6, "audit", include_str!("../migrations/0006_audit.sql")),
+    (
+        7,
+        "label index",
+        include_str!("../migrations/0007_label_index.sql"),
+    ),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

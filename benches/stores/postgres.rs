@@ -151,7 +151,8 @@ async fn store_list(store: &PostgresStore, n: usize) {
 
 async fn bare_list(store: &PostgresStore, n: usize) {
     let sql = format!(
-        "SELECT {COLS} FROM {}.profiles WHERE true AND name_key > $1 ORDER BY name_key LIMIT $2",
+        "SELECT {COLS} FROM {}.profiles WHERE tenant = 'default' AND name_key > $1 \
+         ORDER BY name_key LIMIT $2",
         store.schema()
     );
     let rows = sqlx::query(&sql)

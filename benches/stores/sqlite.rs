@@ -101,7 +101,8 @@ async fn store_list(store: &SqliteStore, n: usize) {
 
 async fn bare_list(pool: &SqlitePool, n: usize) {
     let sql = format!(
-        "SELECT {COLS} FROM profiles WHERE 1 = 1 AND name_key > ? ORDER BY name_key LIMIT ?"
+        "SELECT {COLS} FROM profiles WHERE tenant = 'default' AND name_key > ? \
+         ORDER BY name_key LIMIT ?"
     );
     let rows = sqlx::query(&sql)
         .bind(middle_cursor(n))

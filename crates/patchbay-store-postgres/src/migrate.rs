@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dependent names",
         include_str!("../migrations/0007_dependent_names.sql"),
     ),
+    (
+        8,
+        "label index",
+        include_str!("../migrations/0008_label_index.sql"),
+    ),
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS patchbay_migrations (

@@ -13,6 +13,9 @@ use crate::error::corrupt;
 
 const COLUMNS: &str = "id, tenant, name, connector, description, config, labels, secrets, \
     created_at, updated_at, version";
+/// [`COLUMNS`] of `profiles p` in a join.
+const P_COLUMNS: &str = "p.id, p.tenant, p.name, p.connector, p.description, p.config, \
+    p.labels, p.secrets, p.created_at, p.updated_at, p.version";
 
 /// Every fixed statement, with the schema spliced in.
 #[derive(Debug)]
@@ -31,9 +34,11 @@ pub(crate) struct Queries {
     pub named_dependents: String,
     pub named_dependent: String,
     pub tenants: String,
-    /// `SELECT … FROM "schema".profiles WHERE tenant = $1`, to which `list`
-    /// appends.
+    /// `SELECT … FROM "schema".profiles p WHERE p.tenant = $1`, to which
+    /// `list` appends.
     list_head: String,
+    /// The same driven by one label: `$2` its key, `$3` its value.
+    list_by_label: String,
 }
 
 impl Queries {
@@ -87,13 +92,21 @@ impl Queries {
                 "SELECT profile_id FROM {n} WHERE tenant = $1 AND kind = $2 AND dependent_id = $3"
             ),
             tenants: format!("SELECT DISTINCT tenant FROM {p} ORDER BY tenant"),
-            list_head: format!("SELECT {COLUMNS} FROM {p} WHERE tenant = $1"),
+            list_head: format!("SELECT {COLUMNS} FROM {p} p WHERE p.tenant = $1"),
+            list_by_label: format!(
+                "SELECT {P_COLUMNS} FROM \"{schema}\".profile_labels k \
+                 JOIN {p} p ON p.id = k.profile_id \
+                 WHERE k.tenant = $1 AND k.key = $2 AND k.value = $3"
+            ),
         }
     }
 
     /// A keyset page: one tenant, bounds on `name_key` (served by the
     /// `(tenant, name_key)` index, or `(tenant, connector, name_key)` when
-    /// filtered), never an OFFSET. Fetches one
+    /// filtered by connector), never an OFFSET. With labels, the first
+    /// label's `profile_labels` rows drive, keyed `(tenant, key, value,
+    /// name_key)`: the page reads its own rows whatever the label's share;
+    /// further labels are a containment test on each. Fetches one
     /// row more than the page to learn whether another page follows. Returns
     /// the SQL and its text binds; the row count is bound last.
     pub fn list(
@@ -102,20 +115,24 @@ impl Queries {
         query: &ListQuery,
         after: Option<String>,
     ) -> (String, Vec<String>) {
-        let mut sql = self.list_head.clone();
         let mut binds = vec![tenant.to_string()];
+        let (mut sql, key) = match query.labels.first() {
+            None => (self.list_head.clone(), "name_key"),
+            Some((k, v)) => {
+                binds.extend([k.clone(), v.clone()]);
+                (self.list_by_label.clone(), "k.name_key")
+            }
+        };
         if let Some(connector) = &query.connector {
-            cond(&mut sql, &mut binds, "connector =", connector.clone());
+            cond(&mut sql, &mut binds, "p.connector =", connector.clone());
         }
-        if !query.labels.is_empty() {
-            // Every filter in one containment test, served by the GIN index.
-            let wanted: serde_json::Map<String, Value> = query
-                .labels
+        if query.labels.len() > 1 {
+            let wanted: serde_json::Map<String, Value> = query.labels[1..]
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
             let wanted = Value::Object(wanted).to_string();
-            cond(&mut sql, &mut binds, "labels @> ", wanted);
+            cond(&mut sql, &mut binds, "p.labels @> ", wanted);
             sql.push_str("::jsonb");
         }
         if let Some(prefix) = query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
@@ -124,15 +141,15 @@ impl Queries {
             cond(
                 &mut sql,
                 &mut binds,
-                "name_key <",
+                &format!("{key} <"),
                 format!("{prefix}\u{10FFFF}"),
             );
-            cond(&mut sql, &mut binds, "name_key >=", prefix);
+            cond(&mut sql, &mut binds, &format!("{key} >="), prefix);
         }
         if let Some(after) = after {
-            cond(&mut sql, &mut binds, "name_key >", after);
+            cond(&mut sql, &mut binds, &format!("{key} >"), after);
         }
-        sql.push_str(&format!(" ORDER BY name_key LIMIT ${}", binds.len() + 1));
+        sql.push_str(&format!(" ORDER BY {key} LIMIT ${}", binds.len() + 1));
         (sql, binds)
     }
 }

@@ -1,7 +1,8 @@
-//! A schema made by the build before tenants (version 3, built here with
-//! that build's own migration SQL, unchanged in `migrations/0001`–`0003`)
-//! migrates in place: its profiles land in the default tenant, names become
-//! unique per tenant, and the change feed names the tenant.
+//! Schemas made by earlier builds (built here with those builds' own
+//! migration SQL, unchanged in `migrations/`) migrate in place. Before
+//! tenants (version 3): profiles land in the default tenant, names become
+//! unique per tenant, and the change feed names the tenant. Before the label
+//! side table (version 6): stored labels stay filterable.
 
 mod common;
 
@@ -9,9 +10,8 @@ use common::{admin, schema_name, url, TestStore};
 use patchbay_core::{Error, ListQuery, ProfileEvent, ProfileId, ProfileRepository, TenantId};
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 
-/// The schema of the build before tenants, with one profile and one
-/// dependent in it, as that build wrote them.
-async fn old_schema(conn: &mut sqlx::PgConnection, schema: &str, id: &ProfileId) {
+/// Migrations 1..=`upto`, as the build that stopped there applied them.
+async fn schema_at(conn: &mut sqlx::PgConnection, schema: &str, upto: i64) {
     let setup = format!(
         "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\"; \
          CREATE TABLE patchbay_migrations (version BIGINT NOT NULL PRIMARY KEY, \
@@ -21,7 +21,7 @@ async fn old_schema(conn: &mut sqlx::PgConnection, schema: &str, id: &ProfileId)
         .execute(&mut *conn)
         .await
         .expect("schema");
-    for (version, description, sql) in [
+    let all = [
         (
             1i64,
             "profiles",
@@ -37,7 +37,11 @@ async fn old_schema(conn: &mut sqlx::PgConnection, schema: &str, id: &ProfileId)
             "key checks",
             include_str!("../migrations/0003_key_checks.sql"),
         ),
-    ] {
+        (4, "tenants", include_str!("../migrations/0004_tenants.sql")),
+        (5, "labels", include_str!("../migrations/0005_labels.sql")),
+        (6, "audit", include_str!("../migrations/0006_audit.sql")),
+    ];
+    for (version, description, sql) in all.into_iter().filter(|m| m.0 <= upto) {
         sqlx::raw_sql(sql)
             .execute(&mut *conn)
             .await
@@ -49,6 +53,12 @@ async fn old_schema(conn: &mut sqlx::PgConnection, schema: &str, id: &ProfileId)
             .await
             .expect("record");
     }
+}
+
+/// The schema of the build before tenants, with one profile and one
+/// dependent in it, as that build wrote them.
+async fn old_schema(conn: &mut sqlx::PgConnection, schema: &str, id: &ProfileId) {
+    schema_at(conn, schema, 3).await;
     sqlx::query(
         "INSERT INTO profiles (id, name, name_key, connector, description, config, secrets, \
          created_at, updated_at, version) VALUES ($1, 'Orders', 'orders', 'fake', NULL, \
@@ -140,4 +150,62 @@ async fn a_schema_from_before_tenants_migrates_in_place() {
         store.create(&dup).await,
         Err(Error::AlreadyExists { .. })
     ));
+}
+
+/// A schema of the build before the label side table (version 6) keeps its
+/// labelled profiles findable by label, each in its tenant: migration 8
+/// fills `profile_labels` from the stored labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_stored_before_the_side_table_stay_filterable() {
+    let Some(mut conn) = admin().await else {
+        return;
+    };
+    let schema = schema_name();
+    schema_at(&mut conn, &schema, 6).await;
+    for (i, (tenant, env)) in [("default", "prod"), ("default", "dev"), ("acme", "prod")]
+        .into_iter()
+        .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO profiles (id, tenant, name, name_key, connector, config, secrets, \
+             labels, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $3, 'fake', '{}', '{}', $4::jsonb, now(), now(), 1)",
+        )
+        .bind(ProfileId::generate().as_str())
+        .bind(tenant)
+        .bind(format!("p{i}"))
+        .bind(format!("{{\"env\":\"{env}\",\"team\":\"x\"}}"))
+        .execute(&mut conn)
+        .await
+        .expect("labelled profile");
+    }
+    sqlx::raw_sql("RESET search_path")
+        .execute(&mut conn)
+        .await
+        .expect("reset");
+
+    let store = PostgresStore::connect_with(PostgresConfig::new(url(), schema.clone()))
+        .await
+        .expect("connect and migrate");
+    let store = TestStore { store };
+    let names = |t: &str, labels: &[(&str, &str)]| {
+        let q = ListQuery {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..ListQuery::default()
+        };
+        let (store, t) = (&store, TenantId::new(t).expect("tenant"));
+        async move {
+            let page = store.list(&t, &q).await.expect("list");
+            page.items.into_iter().map(|p| p.name).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("default", &[("env", "prod")]).await, ["p0"]);
+    assert_eq!(
+        names("default", &[("team", "x"), ("env", "dev")]).await,
+        ["p1"]
+    );
+    assert_eq!(names("acme", &[("env", "prod")]).await, ["p2"]);
 }

@@ -36,7 +36,7 @@ async fn all_names(
 
 /// Labels round-trip; `labels` filters AND together, page with a cursor,
 /// combine with the prefix and connector filters, stay in their tenant, and
-/// follow an update (labels changed) and a delete.
+/// follow an update (labels changed), a rename and a delete.
 pub async fn labels_filter_lists(repo: &dyn ProfileRepository) {
     let (t, other) = (unique_tenant("lab"), unique_tenant("lab-other"));
     let prefix = unique("lbl");
@@ -107,5 +107,17 @@ pub async fn labels_filter_lists(repo: &dyn ProfileRepository) {
     assert_eq!(
         repo.get(&t, &moved.id).await.expect("get").labels,
         moved.labels
+    );
+    // A rename moves a profile within a filter's name order.
+    let mut renamed = made[6].clone();
+    renamed.name = format!("{prefix}-10");
+    renamed.version = 2;
+    repo.update(&renamed, 1).await.expect("rename");
+    let mut expected = names(&[1]);
+    expected.push(renamed.name.clone());
+    expected.extend(names(&[2, 4]));
+    assert_eq!(
+        all_names(repo, &t, q(&[("env", "prod")], 3)).await,
+        expected
     );
 }

@@ -6,7 +6,22 @@ use patchbay_core::{
     AuditEvent, Dependent, Error, Profile, ProfileEvent, ProfileId, Result, TenantId,
 };
 
-use crate::{not_found, MemoryStore};
+use std::sync::Arc;
+
+use crate::{not_found, MemoryStore, State};
+
+impl State {
+    /// Drops `(tenant, name key)` from the hashed names (and the tenant's
+    /// map when it empties).
+    fn unname(&mut self, (tenant, key): &(TenantId, String)) {
+        if let Some(names) = self.names.get_mut(tenant) {
+            names.remove(key);
+            if names.is_empty() {
+                self.names.remove(tenant);
+            }
+        }
+    }
+}
 
 /// The writes, each under the lock; with an event, it is recorded there too.
 impl MemoryStore {
@@ -18,8 +33,13 @@ impl MemoryStore {
                     name: profile.name.clone(),
                 });
             }
+            let stored = Arc::new(profile.clone());
+            s.names
+                .entry(key.0.clone())
+                .or_default()
+                .insert(key.1.clone(), Arc::clone(&stored));
             s.by_name.insert(key, profile.id.clone());
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            s.profiles.insert(profile.id.clone(), stored);
             feed.send(
                 &profile.tenant,
                 ProfileEvent::Created {
@@ -56,9 +76,15 @@ impl MemoryStore {
                     });
                 }
                 s.by_name.remove(&old_key);
-                s.by_name.insert(new_key, profile.id.clone());
+                s.by_name.insert(new_key.clone(), profile.id.clone());
+                s.unname(&old_key);
             }
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            let stored = Arc::new(profile.clone());
+            s.names
+                .entry(new_key.0)
+                .or_default()
+                .insert(new_key.1, Arc::clone(&stored));
+            s.profiles.insert(profile.id.clone(), stored);
             // A reseal keeps the version: not a change of content.
             if profile.version != expected_version {
                 feed.send(
@@ -88,7 +114,9 @@ impl MemoryStore {
                 });
             }
             let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&(tenant.clone(), name_key(&profile.name)));
+            let key = (tenant.clone(), name_key(&profile.name));
+            s.by_name.remove(&key);
+            s.unname(&key);
             s.dependents.remove(id);
             feed.send(
                 tenant,

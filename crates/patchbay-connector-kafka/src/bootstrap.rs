@@ -10,45 +10,50 @@ use crate::config::MAX_BOOTSTRAP_SERVERS;
 /// and written as `Endpoint` displays it, none twice. Two such entries name
 /// the same endpoint exactly when their text is equal.
 pub(crate) fn is_canonical_list(list: &str) -> bool {
-    let bytes = list.as_bytes();
-    let mut start = 0;
-    for n in 1.. {
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(bytes.len(), |i| start + i);
-        let entry = &bytes[start..end];
-        if n > MAX_BOOTSTRAP_SERVERS
-            || !is_canonical_entry(entry)
-            || (start > 0 && bytes[..start - 1].split(|&b| b == b',').any(|e| e == entry))
-        {
+    // One pass: each entry checked once and compared with the ones before
+    // (kept on the stack), instead of splitting the prefix again per entry.
+    let mut seen: [&[u8]; MAX_BOOTSTRAP_SERVERS] = [&[]; MAX_BOOTSTRAP_SERVERS];
+    let mut n = 0;
+    for entry in list.as_bytes().split(|&b| b == b',') {
+        if n == MAX_BOOTSTRAP_SERVERS || !is_canonical_entry(entry) || seen[..n].contains(&entry) {
             return false;
         }
-        if end == bytes.len() {
-            break;
-        }
-        start = end + 1;
+        seen[n] = entry;
+        n += 1;
     }
     true
 }
 
+/// Bytes of a host name: ASCII letters, digits, `.`, `-` and `_` (a table:
+/// one load per byte).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_';
+        i += 1;
+    }
+    table
+};
+
 /// `host:port` with a host of name characters, or `[v6]:port` with a host
 /// that has a colon; a port from 1 to 65535 without leading zeros.
 fn is_canonical_entry(entry: &[u8]) -> bool {
-    let name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+    let name_byte = |b: &u8| NAME_BYTE[usize::from(*b)];
     let (host, rest) = match entry.strip_prefix(b"[") {
         Some(inner) => {
             let Some(close) = inner.iter().position(|&b| b == b']') else {
                 return false;
             };
             let host = &inner[..close];
-            let v6 = host.contains(&b':') && host.iter().all(|&b| name_byte(b) || b == b':');
+            let v6 = host.contains(&b':') && host.iter().all(|b| name_byte(b) || *b == b':');
             (v6.then_some(host), &inner[close + 1..])
         }
         None => {
             let end = entry
                 .iter()
-                .position(|&b| !name_byte(b))
+                .position(|b| !name_byte(b))
                 .unwrap_or(entry.len());
             (Some(&entry[..end]), &entry[end..])
         }

@@ -1,12 +1,12 @@
 //! The writes, each one step under the store's lock: the contract's checks,
 //! the change, the feed's event and (when given) the audit event together.
 
+use std::sync::Arc;
+
 use patchbay_core::profile::name_key;
 use patchbay_core::{
     AuditEvent, Dependent, Error, Profile, ProfileEvent, ProfileId, Result, TenantId,
 };
-
-use std::sync::Arc;
 
 use crate::{not_found, MemoryStore, State};
 

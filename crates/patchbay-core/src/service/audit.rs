@@ -36,8 +36,8 @@ impl ProfileService {
         version: Option<u64>,
         error: Option<&Error>,
     ) -> AuditEvent {
-        // The id before the clock: reading the clock orders the loads
-        // before it, and the id is the one likely to miss the cache.
+        // The id before the clock: the clock read (an ordered TSC read)
+        // waits for earlier loads, and the id is the one likely to miss.
         let profile_id = id.cloned();
         AuditEvent {
             seq: 0,

@@ -10,59 +10,88 @@ use crate::config::MAX_BOOTSTRAP_SERVERS;
 /// and written as `Endpoint` displays it, none twice. Two such entries name
 /// the same endpoint exactly when their text is equal.
 pub(crate) fn is_canonical_list(list: &str) -> bool {
+    // One scan: each entry read once (up to its comma) and compared with the
+    // ones before, kept on the stack.
     let bytes = list.as_bytes();
+    let mut seen: [&[u8]; MAX_BOOTSTRAP_SERVERS] = [&[]; MAX_BOOTSTRAP_SERVERS];
     let mut start = 0;
-    for n in 1.. {
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(bytes.len(), |i| start + i);
-        let entry = &bytes[start..end];
-        if n > MAX_BOOTSTRAP_SERVERS
-            || !is_canonical_entry(entry)
-            || (start > 0 && bytes[..start - 1].split(|&b| b == b',').any(|e| e == entry))
-        {
+    for n in 0..MAX_BOOTSTRAP_SERVERS {
+        let Some(len) = canonical_entry_len(&bytes[start..]) else {
+            return false;
+        };
+        let entry = &bytes[start..start + len];
+        if seen[..n].iter().any(|e| same(e, entry)) {
             return false;
         }
-        if end == bytes.len() {
-            break;
+        seen[n] = entry;
+        match bytes.get(start + len) {
+            None => return true,
+            // `canonical_entry_len` stops only at a comma or the end.
+            Some(_) => start += len + 1,
         }
-        start = end + 1;
     }
-    true
+    false
 }
 
-/// `host:port` with a host of name characters, or `[v6]:port` with a host
-/// that has a colon; a port from 1 to 65535 without leading zeros.
-fn is_canonical_entry(entry: &[u8]) -> bool {
-    let name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
-    let (host, rest) = match entry.strip_prefix(b"[") {
-        Some(inner) => {
-            let Some(close) = inner.iter().position(|&b| b == b']') else {
-                return false;
-            };
-            let host = &inner[..close];
-            let v6 = host.contains(&b':') && host.iter().all(|&b| name_byte(b) || b == b':');
-            (v6.then_some(host), &inner[close + 1..])
-        }
-        None => {
-            let end = entry
-                .iter()
-                .position(|&b| !name_byte(b))
-                .unwrap_or(entry.len());
-            (Some(&entry[..end]), &entry[end..])
-        }
-    };
-    if !host.is_some_and(|h| !h.is_empty() && h.len() <= 253) {
-        return false;
+/// Byte equality inline: entries are short and usually differ early (a
+/// `memcmp` call per pair costs more than the comparison).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Bytes of a host name: ASCII letters, digits, `.`, `-` and `_` (a table:
+/// one load per byte).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_';
+        i += 1;
     }
-    let Some(port) = rest.strip_prefix(b":") else {
-        return false;
+    table
+};
+
+/// The length of the canonical entry `rest` starts with, when it is one
+/// and ends at a comma or at the end: `host:port` with a host of name
+/// characters, or `[v6]:port` with a host that has a colon; a port from 1
+/// to 65535 without leading zeros.
+fn canonical_entry_len(rest: &[u8]) -> Option<usize> {
+    let name_byte = |i: usize| rest.get(i).is_some_and(|&b| NAME_BYTE[usize::from(b)]);
+    let mut i = 0;
+    let host_len = if rest.first() == Some(&b'[') {
+        i = 1;
+        let mut colon = false;
+        while name_byte(i) || rest.get(i) == Some(&b':') {
+            colon |= rest[i] == b':';
+            i += 1;
+        }
+        if !colon || rest.get(i) != Some(&b']') {
+            return None;
+        }
+        i += 1;
+        i - 2
+    } else {
+        while name_byte(i) {
+            i += 1;
+        }
+        i
     };
-    matches!(port.first(), Some(b'1'..=b'9'))
-        && port.len() <= 5
-        && port.iter().all(u8::is_ascii_digit)
-        && port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 65535
+    if host_len == 0 || host_len > 253 || rest.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let digits = i;
+    let mut port = 0u32;
+    while let Some(d) = rest.get(i).filter(|b| b.is_ascii_digit()) {
+        port = port * 10 + u32::from(d - b'0');
+        i += 1;
+        if i - digits > 5 {
+            return None;
+        }
+    }
+    let ends = matches!(rest.get(i), None | Some(b','));
+    (ends && rest.get(digits) != Some(&b'0') && i > digits && port <= 65535).then_some(i)
 }
 
 #[cfg(test)]

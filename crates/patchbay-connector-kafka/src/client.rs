@@ -89,27 +89,51 @@ impl TryFrom<KafkaConfig> for CheckedKafkaConfig {
 
 /// The map of a checked config; `servers` is its bootstrap list written out.
 fn build(config: &KafkaConfig, servers: &str) -> ClientConfig {
+    let sasl = config.security_protocol.uses_sasl();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let typed = [
+        Some(pair("bootstrap.servers", servers)),
+        Some(pair(
+            "security.protocol",
+            config.security_protocol.as_rdkafka(),
+        )),
+        (config.sasl_mechanism.filter(|_| sasl)).map(|m| pair("sasl.mechanism", m.as_rdkafka())),
+        (config.sasl_username.as_deref().filter(|_| sasl)).map(|u| pair("sasl.username", u)),
+        (config.sasl_password.as_ref().filter(|_| sasl)).map(|p| pair("sasl.password", p.expose())),
+        config
+            .ssl_ca_pem
+            .as_deref()
+            .map(|pem| pair("ssl.ca.pem", pem)),
+    ];
+    let len = config.properties.len() + typed.iter().flatten().count();
+    let entries = (config.properties.iter())
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .chain(typed.into_iter().flatten());
+    // `extend` sizes the map by the iterator's size hint: one allocation,
+    // where setting entries one by one grows (and rehashes) it twice.
     let mut cfg = ClientConfig::new();
-    for (name, value) in &config.properties {
-        cfg.set(name, value);
-    }
-    cfg.set("bootstrap.servers", servers)
-        .set("security.protocol", config.security_protocol.as_rdkafka());
-    if config.security_protocol.uses_sasl() {
-        if let Some(m) = config.sasl_mechanism {
-            cfg.set("sasl.mechanism", m.as_rdkafka());
-        }
-        if let Some(u) = &config.sasl_username {
-            cfg.set("sasl.username", u);
-        }
-        if let Some(p) = &config.sasl_password {
-            cfg.set("sasl.password", p.expose());
-        }
-    }
-    if let Some(pem) = &config.ssl_ca_pem {
-        cfg.set("ssl.ca.pem", pem);
-    }
+    cfg.extend(Exact { entries, len });
     cfg
+}
+
+/// An iterator that knows its length (a `flatten` does not say).
+struct Exact<I> {
+    entries: I,
+    len: usize,
+}
+
+impl<I: Iterator> Iterator for Exact<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let next = self.entries.next()?;
+        self.len = self.len.saturating_sub(1);
+        Some(next)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
 }
 
 /// Creates a client whose every broker address — bootstrap and advertised —

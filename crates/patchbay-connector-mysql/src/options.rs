@@ -33,10 +33,10 @@ use crate::DEFAULT_PORT;
 /// # Errors
 /// `Validation` on `/host` when the host is not a bare name or address.
 pub fn connect_options(config: &SqlConfig) -> Result<MySqlConnectOptions> {
-    let target = config.endpoint(DEFAULT_PORT)?;
+    let (host, port) = config.host_port(DEFAULT_PORT)?;
     let mut options = MySqlConnectOptions::new()
-        .host(&target.host)
-        .port(target.port)
+        .host(host)
+        .port(port)
         .username(&config.username)
         .ssl_mode(ssl_mode(config.tls_mode))
         .charset("utf8mb4");

@@ -34,12 +34,12 @@ use crate::DEFAULT_PORT;
 /// # Errors
 /// `Validation` on `/host` when the host is not a bare name or address.
 pub fn connect_options(config: &SqlConfig) -> Result<PgConnectOptions> {
-    let target = config.endpoint(DEFAULT_PORT)?;
+    let (host, port) = config.host_port(DEFAULT_PORT)?;
     // libpq's default database is the user's name.
     let database = config.database.as_deref().unwrap_or(&config.username);
     let options = PgConnectOptions::new_without_pgpass()
-        .host(&target.host)
-        .port(target.port)
+        .host(host)
+        .port(port)
         .username(&config.username)
         .password(config.password.expose())
         .database(database)

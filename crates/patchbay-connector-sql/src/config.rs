@@ -126,16 +126,26 @@ impl SqlConfig {
     /// # Errors
     /// `Validation` when `host` is not a bare host name or address.
     pub fn endpoint(&self, default_port: u16) -> Result<Endpoint> {
+        let (host, port) = self.host_port(default_port)?;
+        Ok(Endpoint::new(host, port))
+    }
+
+    /// [`endpoint`](Self::endpoint) without allocating: the host (trimmed)
+    /// and the port, checked by the same rules.
+    ///
+    /// # Errors
+    /// As [`endpoint`](Self::endpoint).
+    pub fn host_port(&self, default_port: u16) -> Result<(&str, u16)> {
         let port = self.port.unwrap_or(default_port);
         let host = self.host.trim();
         // A colon is only allowed in an IPv6 literal: the port has its own field.
         let ok = if host.contains(':') {
             host.parse::<std::net::Ipv6Addr>().is_ok()
         } else {
-            Endpoint::parse(host, Some(port)).is_some()
+            Endpoint::split(host, Some(port)).is_some()
         };
         if ok {
-            Ok(Endpoint::new(host, port))
+            Ok((host, port))
         } else {
             Err(Error::invalid(
                 "/host",

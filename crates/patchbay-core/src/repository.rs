@@ -1,5 +1,7 @@
 //! The storage contract every profile store keeps.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +9,7 @@ use crate::audit::{AuditEvent, AuditSink};
 use crate::error::Result;
 use crate::key_check::KeyCheck;
 use crate::profile::{Profile, ProfileId};
+use crate::resolved::ProfileRef;
 use crate::tenant::TenantId;
 
 fn no_key_checks() -> crate::Error {
@@ -142,6 +145,17 @@ pub trait ProfileRepository: Send + Sync + 'static {
 
     /// The profile with this name, compared case-insensitively.
     async fn get_by_name(&self, tenant: &TenantId, name: &str) -> Result<Profile>;
+
+    /// The profile by id or by name, as [`get`](Self::get) or
+    /// [`get_by_name`](Self::get_by_name) give it, shared: the use path's
+    /// read. The default wraps those; a store that keeps profiles in memory
+    /// hands out its own copy instead of cloning it.
+    async fn get_shared(&self, tenant: &TenantId, profile: &ProfileRef) -> Result<Arc<Profile>> {
+        match profile {
+            ProfileRef::Id(id) => self.get(tenant, id).await.map(Arc::new),
+            ProfileRef::Name(name) => self.get_by_name(tenant, name).await.map(Arc::new),
+        }
+    }
 
     /// A page of profiles ordered by lowercase name.
     ///

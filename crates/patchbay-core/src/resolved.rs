@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -12,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::connector::ResolvedConfig;
 use crate::error::{Error, Result};
-use crate::profile::ProfileId;
+use crate::profile::{Profile, ProfileId};
 
 /// A connector's typed config, tied to its connector kind so that typed
 /// access is checked: `resolved.config::<PostgresConfig>()` on a Kafka
@@ -165,11 +166,11 @@ pub struct Override {
 /// resolved, overrides applied. Secrets are held as [`SecretString`]s;
 /// `Debug` shows only names; nothing here is serializable.
 pub struct ResolvedProfile {
-    pub(crate) id: ProfileId,
-    pub(crate) name: String,
-    pub(crate) connector: String,
-    pub(crate) version: u64,
-    pub(crate) public: Map<String, Value>,
+    /// The profile as read (shared with the store's copy, when it keeps
+    /// one); its sealed secrets are not used from here on.
+    pub(crate) profile: Arc<Profile>,
+    /// The public config with the overrides layered on, when given.
+    pub(crate) layered: Option<Map<String, Value>>,
     pub(crate) secrets: BTreeMap<String, SecretString>,
     pub(crate) overrides: Vec<Override>,
 }
@@ -177,27 +178,27 @@ pub struct ResolvedProfile {
 impl ResolvedProfile {
     /// The profile's id.
     pub fn id(&self) -> &ProfileId {
-        &self.id
+        &self.profile.id
     }
 
     /// The profile's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.profile.name
     }
 
     /// The connector kind, such as `postgres`.
     pub fn connector(&self) -> &str {
-        &self.connector
+        &self.profile.connector
     }
 
     /// The version resolved.
     pub fn version(&self) -> u64 {
-        self.version
+        self.profile.version
     }
 
     /// The non-secret fields (overrides applied).
     pub fn public_config(&self) -> &Map<String, Value> {
-        &self.public
+        self.layered.as_ref().unwrap_or(&self.profile.config)
     }
 
     /// A secret field's value, resolved.
@@ -216,13 +217,13 @@ impl ResolvedProfile {
     /// `VALIDATION_FAILED` on `/connector` when `T` belongs to another
     /// connector kind; on `/config` when the config does not fit `T`.
     pub fn config<T: ConnectorConfig>(&self) -> Result<T> {
-        if T::KIND != self.connector {
+        if T::KIND != self.connector() {
             return Err(Error::invalid(
                 "/connector",
                 format!(
                     "profile {} is a {} profile, not {}",
-                    self.name,
-                    self.connector,
+                    self.name(),
+                    self.connector(),
                     T::KIND
                 ),
             ));
@@ -234,7 +235,7 @@ impl ResolvedProfile {
     /// [`Connector::endpoints`](crate::Connector::endpoints) and native
     /// client builders. Its strings are zeroized on drop.
     pub fn resolved_config(&self) -> ResolvedConfig {
-        let mut full = self.public.clone();
+        let mut full = self.public_config().clone();
         for (field, value) in &self.secrets {
             full.insert(
                 field.clone(),
@@ -248,11 +249,14 @@ impl ResolvedProfile {
 impl fmt::Debug for ResolvedProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResolvedProfile")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("connector", &self.connector)
-            .field("version", &self.version)
-            .field("config_fields", &self.public.keys().collect::<Vec<_>>())
+            .field("id", self.id())
+            .field("name", &self.name())
+            .field("connector", &self.connector())
+            .field("version", &self.version())
+            .field(
+                "config_fields",
+                &self.public_config().keys().collect::<Vec<_>>(),
+            )
             .field("secret_fields", &self.secrets.keys().collect::<Vec<_>>())
             .field("overrides", &self.overrides)
             .finish()

@@ -1,12 +1,27 @@
 //! The writes, each one step under the store's lock: the contract's checks,
 //! the change, the feed's event and (when given) the audit event together.
 
+use std::sync::Arc;
+
 use patchbay_core::profile::name_key;
 use patchbay_core::{
     AuditEvent, Dependent, Error, Profile, ProfileEvent, ProfileId, Result, TenantId,
 };
 
-use crate::{not_found, MemoryStore};
+use crate::{not_found, MemoryStore, State};
+
+impl State {
+    /// Drops `(tenant, name key)` from the hashed names (and the tenant's
+    /// map when it empties).
+    fn unname(&mut self, (tenant, key): &(TenantId, String)) {
+        if let Some(names) = self.names.get_mut(tenant) {
+            names.remove(key);
+            if names.is_empty() {
+                self.names.remove(tenant);
+            }
+        }
+    }
+}
 
 /// The writes, each under the lock; with an event, it is recorded there too.
 impl MemoryStore {
@@ -18,8 +33,13 @@ impl MemoryStore {
                     name: profile.name.clone(),
                 });
             }
+            let stored = Arc::new(profile.clone());
+            s.names
+                .entry(key.0.clone())
+                .or_default()
+                .insert(key.1.clone(), Arc::clone(&stored));
             s.by_name.insert(key, profile.id.clone());
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            s.profiles.insert(profile.id.clone(), stored);
             feed.send(
                 &profile.tenant,
                 ProfileEvent::Created {
@@ -56,9 +76,15 @@ impl MemoryStore {
                     });
                 }
                 s.by_name.remove(&old_key);
-                s.by_name.insert(new_key, profile.id.clone());
+                s.by_name.insert(new_key.clone(), profile.id.clone());
+                s.unname(&old_key);
             }
-            s.profiles.insert(profile.id.clone(), profile.clone());
+            let stored = Arc::new(profile.clone());
+            s.names
+                .entry(new_key.0)
+                .or_default()
+                .insert(new_key.1, Arc::clone(&stored));
+            s.profiles.insert(profile.id.clone(), stored);
             // A reseal keeps the version: not a change of content.
             if profile.version != expected_version {
                 feed.send(
@@ -88,7 +114,9 @@ impl MemoryStore {
                 });
             }
             let profile = s.profiles.remove(id).ok_or_else(|| not_found(id))?;
-            s.by_name.remove(&(tenant.clone(), name_key(&profile.name)));
+            let key = (tenant.clone(), name_key(&profile.name));
+            s.by_name.remove(&key);
+            s.unname(&key);
             s.dependents.remove(id);
             feed.send(
                 tenant,
@@ -132,8 +160,8 @@ impl MemoryStore {
                 .get_mut(id)
                 .is_some_and(|d| d.remove(dependent));
             let key = (tenant.clone(), dependent.kind.clone(), dependent.id.clone());
-            if detached && s.names.get(&key) == Some(id) {
-                s.names.remove(&key);
+            if detached && s.claims.get(&key) == Some(id) {
+                s.claims.remove(&key);
             }
             Ok(detached)
         })
@@ -149,12 +177,12 @@ impl MemoryStore {
         self.mutate(event, |s, _| {
             s.profile(tenant, id)?;
             let key = (tenant.clone(), dependent.kind.clone(), dependent.id.clone());
-            if s.names.contains_key(&key) {
+            if s.claims.contains_key(&key) {
                 return Err(Error::AlreadyExists {
                     name: dependent.id.clone(),
                 });
             }
-            s.names.insert(key, id.clone());
+            s.claims.insert(key, id.clone());
             s.dependents
                 .entry(id.clone())
                 .or_default()

@@ -102,7 +102,7 @@ macro_rules! repository_suite {
             list_caps_limit_at_max_page_size, duplicate_id_is_refused, same_version_write,
             same_name_in_two_tenants, other_tenants_profiles_are_not_found,
             lists_and_cursors_stay_in_their_tenant, labels_filter_lists,
-            named_dependents_claim_names);
+            named_dependents_claim_names, shared_reads_follow_writes);
         $crate::repository_suite!(@keys $make; key_checks_round_trip);
         $crate::repository_suite!(@shared $make;
             concurrent_creates_one_wins(), concurrent_updates_one_wins(),

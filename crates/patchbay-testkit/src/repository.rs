@@ -8,6 +8,7 @@
 mod labels;
 mod named;
 mod pagination;
+mod shared;
 pub mod tenants;
 mod writes;
 
@@ -17,6 +18,7 @@ pub use pagination::{
     list_caps_limit_at_max_page_size, list_exact_multiple_pages,
     list_keyset_survives_writes_between_pages,
 };
+pub use shared::shared_reads_follow_writes;
 pub use tenants::{
     lists_and_cursors_stay_in_their_tenant, other_tenants_profiles_are_not_found,
     same_name_in_two_tenants,

@@ -36,13 +36,16 @@ impl ProfileService {
         version: Option<u64>,
         error: Option<&Error>,
     ) -> AuditEvent {
+        // The id before the clock: the clock read (an ordered TSC read)
+        // waits for earlier loads, and the id is the one likely to miss.
+        let profile_id = id.cloned();
         AuditEvent {
             seq: 0,
             at: now(),
             tenant: self.tenant.clone(),
             principal: self.principal.as_deref().map(str::to_owned),
             action,
-            profile_id: id.cloned(),
+            profile_id,
             version,
             outcome: match error {
                 None => AuditOutcome::Success,

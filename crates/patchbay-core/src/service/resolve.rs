@@ -61,12 +61,9 @@ impl ProfileService {
             .unwrap_or(self.inner.probe_timeout)
             .min(self.inner.max_probe_timeout);
         let deadline = Instant::now() + budget;
-        let read = async {
-            match &req.profile {
-                ProfileRef::Id(id) => self.inner.repo.get(&self.tenant, id).await,
-                ProfileRef::Name(name) => self.inner.repo.get_by_name(&self.tenant, name).await,
-            }
-        };
+        // Shared: nothing of the stored profile is copied that the result
+        // does not change.
+        let read = self.inner.repo.get_shared(&self.tenant, &req.profile);
         let read = timeout_at(deadline, read)
             .await
             .map_err(|_| Error::Storage {
@@ -95,17 +92,18 @@ impl ProfileService {
         let reg = self.inner.registry.get(&profile.connector)?;
         self.audit(&profile, "resolve", &req.purpose).await?;
         let secrets = self.open_fields(&profile)?;
-        let (public, overrides) = match req.overrides {
-            Some(o) => self.layer(reg, &profile.config, &secrets, o, req.allow_conflicts)?,
-            None => (profile.config, Vec::new()),
+        let (layered, overrides) = match req.overrides {
+            Some(o) => {
+                let (merged, report) =
+                    self.layer(reg, &profile.config, &secrets, o, req.allow_conflicts)?;
+                (Some(merged), report)
+            }
+            None => (None, Vec::new()),
         };
         let secrets = self.resolve_references(secrets, deadline).await?;
         Ok(ResolvedProfile {
-            id: profile.id,
-            name: profile.name,
-            connector: profile.connector,
-            version: profile.version,
-            public,
+            profile,
+            layered,
             secrets,
             overrides,
         })

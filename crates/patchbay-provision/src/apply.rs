@@ -2,13 +2,16 @@
 //! update what differs, leave what matches, and with `prune` delete what the
 //! source manages but no longer lists (never one in use).
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
-use patchbay_core::{Error, ProfileService, MANAGED_BY_LABEL};
+use patchbay_core::profile::name_key;
+use patchbay_core::{
+    CheckedProfile, Error, NoProgress, Profile, ProfileService, Progress, MANAGED_BY_LABEL,
+};
 
 use crate::export::all_profiles;
 use crate::file::ProvisionFile;
-use crate::plan;
+use crate::plan::{self, Locator};
 use crate::problem::{Problem, Problems};
 use crate::report::Report;
 
@@ -22,7 +25,7 @@ pub struct ApplyOptions {
     pub prune: bool,
 }
 
-/// Applies `file` as `options.source`. Every entry is validated first, and
+/// Applies `file` as `options.source`. Every entry is checked first, and
 /// a name held by a profile another source (or nobody) manages is refused:
 /// with any problem, nothing is changed.
 ///
@@ -33,67 +36,107 @@ pub async fn apply(
     file: &ProvisionFile,
     options: &ApplyOptions,
 ) -> Result<Report, Problems> {
+    apply_with_progress(service, file, options, &NoProgress).await
+}
+
+/// [`apply`], telling `progress` how many of the creates, updates and
+/// deletes are done.
+///
+/// # Errors
+/// As [`apply`].
+pub async fn apply_with_progress(
+    service: &ProfileService,
+    file: &ProvisionFile,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Report, Problems> {
     let svc = service.provisioner();
-    let mut profiles = plan::profiles(&svc, file)?;
-    let mut current = Vec::with_capacity(profiles.len());
-    let mut problems = Vec::new();
-    for (i, new) in profiles.iter_mut().enumerate() {
+    // One read of what exists, compared in memory (not a read per entry).
+    let mut existing = existing(&svc).await?;
+    let mut report = Report::default();
+    let mut at = Locator::new(file);
+    let mut writes: Vec<(CheckedProfile, Option<Profile>)> = Vec::new();
+    for (i, entry) in file.profiles.iter().enumerate() {
+        at.name(i);
+        let mut new = match plan::desired(&svc, entry) {
+            Ok(new) => new,
+            Err(errors) => {
+                at.extend(i, errors);
+                continue;
+            }
+        };
         new.labels
             .insert(MANAGED_BY_LABEL.to_owned(), options.source.clone());
-        match svc.get_by_name(&new.name).await {
-            Ok(p) if p.labels.get(MANAGED_BY_LABEL) != Some(&options.source) => {
-                problems.push(Problem {
-                    path: format!("/profiles/{i}/name"),
-                    line: file.lines.get(i).copied().flatten(),
-                    message: match p.labels.get(MANAGED_BY_LABEL) {
-                        Some(other) => format!("a profile of this name is managed by `{other}`"),
-                        None => {
-                            "a profile of this name exists and is not managed by this source".into()
-                        }
-                    },
-                })
+        let current = existing.remove(&name_key(&new.name));
+        if let Some(p) = &current {
+            match p.labels.get(MANAGED_BY_LABEL) {
+                Some(s) if *s == options.source => {}
+                Some(other) => {
+                    at.push(
+                        i,
+                        "/name",
+                        format!("a profile of this name is managed by `{other}`"),
+                    );
+                    continue;
+                }
+                None => {
+                    at.push(
+                        i,
+                        "/name",
+                        "a profile of this name exists and is not managed by this source".into(),
+                    );
+                    continue;
+                }
             }
-            Ok(p) => current.push(Some(p)),
-            Err(Error::NotFound(_)) => current.push(None),
-            Err(e) => problems.push(Problem {
-                path: format!("/profiles/{i}"),
-                line: None,
-                message: e.to_string(),
-            }),
+            // Equal to a stored, valid profile: nothing to check or write.
+            if let Ok(true) = svc.matches(p, &new, &options.source).await {
+                report.unchanged.push(new.name);
+                continue;
+            }
+        }
+        match svc.check(new) {
+            Ok(checked) => writes.push((checked, current)),
+            Err(e) => at.extend(i, plan::field_errors(e)),
         }
     }
-    if !problems.is_empty() {
-        return Err(Problems(problems));
-    }
-    let mut report = Report::default();
-    for (new, current) in profiles.into_iter().zip(current) {
-        let name = new.name.clone();
+    at.finish()?;
+    let doomed: Vec<Profile> = if options.prune {
+        // What the file no longer lists is what is left of the read.
+        let mut left: Vec<Profile> = existing
+            .into_values()
+            .filter(|p| p.labels.get(MANAGED_BY_LABEL) == Some(&options.source))
+            .collect();
+        left.sort_by(|a, b| a.name.cmp(&b.name));
+        left
+    } else {
+        Vec::new()
+    };
+    let total = writes.len() + doomed.len();
+    progress.update(0, total);
+    let mut done = 0;
+    for (checked, current) in writes {
+        let name = checked.get().name.clone();
         let result = match current {
-            None => svc.create(new).await.map(|_| &mut report.created),
-            Some(p) => match svc.matches(&p, &new, &options.source).await {
-                Ok(true) => Ok(&mut report.unchanged),
-                Ok(false) => svc
-                    .update(&p.id, plan::update_to(&p, new))
-                    .await
-                    .map(|_| &mut report.updated),
-                Err(e) => Err(e),
-            },
+            None => svc
+                .create_checked(checked)
+                .await
+                .map(|_| &mut report.created),
+            Some(p) => svc
+                .update(&p.id, plan::update_to(&p, checked.into_inner()))
+                .await
+                .map(|_| &mut report.updated),
         };
         match result {
             Ok(list) => list.push(name),
             Err(e) => report.failed.push((name, e.to_string())),
         }
+        done += 1;
+        progress.update(done, total);
     }
-    if options.prune {
-        prune(&svc, file, &options.source, &mut report)
-            .await
-            .map_err(|e| {
-                Problems(vec![Problem {
-                    path: String::new(),
-                    line: None,
-                    message: e.to_string(),
-                }])
-            })?;
+    for p in doomed {
+        prune_one(&svc, p, &mut report).await;
+        done += 1;
+        progress.update(done, total);
     }
     tracing::info!(
         source = %options.source,
@@ -106,35 +149,29 @@ pub async fn apply(
     Ok(report)
 }
 
-async fn prune(
-    svc: &ProfileService,
-    file: &ProvisionFile,
-    source: &str,
-    report: &mut Report,
-) -> Result<(), Error> {
-    let listed: BTreeSet<String> = file
-        .profiles
-        .iter()
-        .map(|e| e.name.to_lowercase())
-        .collect();
-    for p in all_profiles(svc, None).await? {
-        if p.labels.get(MANAGED_BY_LABEL).map(String::as_str) != Some(source)
-            || listed.contains(&p.name.to_lowercase())
-        {
-            continue;
-        }
-        match svc.delete(&p.id).await {
-            Ok(()) => report.deleted.push(p.name),
-            Err(Error::InUse { dependents, .. }) => report.kept_in_use.push((
-                p.name,
-                dependents
-                    .iter()
-                    .map(|d| format!("{}:{}", d.kind, d.id))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )),
-            Err(e) => report.failed.push((p.name, e.to_string())),
-        }
+/// Every profile of the service's tenant by name key.
+pub(crate) async fn existing(svc: &ProfileService) -> Result<HashMap<String, Profile>, Problems> {
+    let all = all_profiles(svc, None).await.map_err(|e| {
+        Problems(vec![Problem {
+            path: String::new(),
+            line: None,
+            message: e.to_string(),
+        }])
+    })?;
+    Ok(all.into_iter().map(|p| (name_key(&p.name), p)).collect())
+}
+
+async fn prune_one(svc: &ProfileService, p: Profile, report: &mut Report) {
+    match svc.delete(&p.id).await {
+        Ok(()) => report.deleted.push(p.name),
+        Err(Error::InUse { dependents, .. }) => report.kept_in_use.push((
+            p.name,
+            dependents
+                .iter()
+                .map(|d| format!("{}:{}", d.kind, d.id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        Err(e) => report.failed.push((p.name, e.to_string())),
     }
-    Ok(())
 }

@@ -224,7 +224,7 @@ async fn json_and_toml_files_are_the_same_profiles() {
     let e =
         ProvisionFile::parse("profiles:\n  - name: x\n    bogus: 1\n", Format::Yaml).unwrap_err();
     assert!(
-        e.0[0].path == "/profiles/0" && e.0[0].message.contains("bogus"),
+        e.0[0].path == "/profiles/0/bogus" && e.0[0].message == "unknown key",
         "{e:?}"
     );
     let e = ProvisionFile::parse("profiles: [\n", Format::Yaml).unwrap_err();
@@ -251,4 +251,20 @@ async fn the_same_over_sqlite() {
         .await
         .unwrap()
         .is_noop());
+}
+
+#[tokio::test]
+async fn a_bad_label_is_a_problem_before_anything_is_written() {
+    let svc = memory();
+    let bad = format!(
+        "{FILE}  - name: labelled\n    uri: redis://cache\n    labels: {{ \"bad key!\": x }}\n"
+    );
+    let problems = apply(&svc, &parse(&bad), &opts(false)).await.unwrap_err().0;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path.starts_with("/profiles/3/labels")),
+        "{problems:?}"
+    );
+    assert!(versions(&svc).await.is_empty(), "nothing created");
 }

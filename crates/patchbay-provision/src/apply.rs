@@ -68,34 +68,22 @@ pub async fn apply_with_progress(
         new.labels
             .insert(MANAGED_BY_LABEL.to_owned(), options.source.clone());
         let current = existing.remove(&name_key(&new.name));
-        if let Some(p) = &current {
-            match p.labels.get(MANAGED_BY_LABEL) {
-                Some(s) if *s == options.source => {}
-                Some(other) => {
-                    at.push(
-                        i,
-                        "/name",
-                        format!("a profile of this name is managed by `{other}`"),
-                    );
-                    continue;
-                }
-                None => {
-                    at.push(
-                        i,
-                        "/name",
-                        "a profile of this name exists and is not managed by this source".into(),
-                    );
-                    continue;
-                }
-            }
+        let taken = current.as_ref().and_then(|p| taken(p, &options.source));
+        match (&current, &taken) {
+            (_, Some(why)) => at.push(i, "/name", why.clone()),
             // Equal to a stored, valid profile: nothing to check or write.
-            if let Ok(true) = svc.matches(p, &new, &options.source).await {
-                report.unchanged.push(new.name);
-                continue;
+            (Some(p), None) => {
+                if let Ok(true) = svc.matches(p, &new, &options.source).await {
+                    report.unchanged.push(new.name);
+                    continue;
+                }
             }
+            (None, None) => {}
         }
+        // Checked even when the name is taken, to list every problem.
         match svc.check(new) {
-            Ok(checked) => writes.push((checked, current)),
+            Ok(checked) if taken.is_none() => writes.push((checked, current)),
+            Ok(_) => {}
             Err(e) => at.extend(i, plan::field_errors(e)),
         }
     }
@@ -147,6 +135,15 @@ pub async fn apply_with_progress(
         "provisioning applied"
     );
     Ok(report)
+}
+
+/// Why `current` is not this source's to change, if it is not.
+fn taken(current: &Profile, source: &str) -> Option<String> {
+    match current.labels.get(MANAGED_BY_LABEL) {
+        Some(s) if s == source => None,
+        Some(other) => Some(format!("a profile of this name is managed by `{other}`")),
+        None => Some("a profile of this name exists and is not managed by this source".into()),
+    }
 }
 
 /// Every profile of the service's tenant by name key.

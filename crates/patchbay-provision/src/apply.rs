@@ -10,7 +10,7 @@ use patchbay_core::{
 };
 
 use crate::export::all_profiles;
-use crate::file::ProvisionFile;
+use crate::file::{Entry, ProvisionFile};
 use crate::plan::{self, Locator};
 use crate::problem::{Problem, Problems};
 use crate::report::Report;
@@ -58,6 +58,19 @@ pub async fn apply_with_progress(
     let mut writes: Vec<(CheckedProfile, Option<Profile>)> = Vec::new();
     for (i, entry) in file.profiles.iter().enumerate() {
         at.name(i);
+        let current = existing.remove(&name_key(&entry.name));
+        let taken = current.as_ref().and_then(|p| taken(p, &options.source));
+        match (&current, &taken) {
+            (_, Some(why)) => at.push(i, "/name", why.clone()),
+            // Equal to a stored, valid profile: nothing to build, check or write.
+            (Some(p), None) => {
+                if unchanged(&svc, p, entry, &options.source).await {
+                    report.unchanged.push(entry.name.clone());
+                    continue;
+                }
+            }
+            (None, None) => {}
+        }
         let mut new = match plan::desired(&svc, entry) {
             Ok(new) => new,
             Err(errors) => {
@@ -67,19 +80,6 @@ pub async fn apply_with_progress(
         };
         new.labels
             .insert(MANAGED_BY_LABEL.to_owned(), options.source.clone());
-        let current = existing.remove(&name_key(&new.name));
-        let taken = current.as_ref().and_then(|p| taken(p, &options.source));
-        match (&current, &taken) {
-            (_, Some(why)) => at.push(i, "/name", why.clone()),
-            // Equal to a stored, valid profile: nothing to check or write.
-            (Some(p), None) => {
-                if let Ok(true) = svc.matches(p, &new, &options.source).await {
-                    report.unchanged.push(new.name);
-                    continue;
-                }
-            }
-            (None, None) => {}
-        }
         // Checked even when the name is taken, to list every problem.
         match svc.check(new) {
             Ok(checked) if taken.is_none() => writes.push((checked, current)),
@@ -135,6 +135,34 @@ pub async fn apply_with_progress(
         "provisioning applied"
     );
     Ok(report)
+}
+
+/// Whether `current` already is what `entry` describes, managed by
+/// `source`: compared in place (secrets by value), nothing copied.
+async fn unchanged(svc: &ProfileService, current: &Profile, entry: &Entry, source: &str) -> bool {
+    // The entry's labels plus the source's own.
+    let labels_match = current.labels.len()
+        == entry.labels.len() + usize::from(!entry.labels.contains_key(MANAGED_BY_LABEL))
+        && entry
+            .labels
+            .iter()
+            .all(|(k, v)| k == MANAGED_BY_LABEL || current.labels.get(k) == Some(v));
+    if !labels_match || current.description != entry.description {
+        return false;
+    }
+    let result = match (&entry.uri, &entry.connector, &entry.config) {
+        (None, Some(connector), Some(config)) => {
+            svc.matches_config(current, connector, config, source).await
+        }
+        (Some(uri), connector, None) => match svc.config_from_uri(uri) {
+            Ok((kind, config)) if connector.as_ref().is_none_or(|c| *c == kind) => {
+                svc.matches_config(current, &kind, &config, source).await
+            }
+            _ => return false,
+        },
+        _ => return false,
+    };
+    result.unwrap_or(false)
 }
 
 /// Why `current` is not this source's to change, if it is not.

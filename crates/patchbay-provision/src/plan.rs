@@ -1,7 +1,7 @@
 //! From file entries to validated profiles, and the merge patch that turns a
 //! stored config into a desired one.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use patchbay_core::profile::name_key;
 use patchbay_core::{Error, FieldError, NewProfile, Profile, ProfileService, ProfileUpdate};
@@ -13,7 +13,7 @@ use crate::problem::{Problem, Problems};
 /// Where each problem of a file's entries is, and whether a name repeats.
 pub(crate) struct Locator<'a> {
     file: &'a ProvisionFile,
-    seen: BTreeSet<String>,
+    seen: HashSet<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -21,7 +21,7 @@ impl<'a> Locator<'a> {
     pub fn new(file: &'a ProvisionFile) -> Self {
         Self {
             file,
-            seen: BTreeSet::new(),
+            seen: HashSet::new(),
             problems: Vec::new(),
         }
     }

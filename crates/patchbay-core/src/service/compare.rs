@@ -108,15 +108,52 @@ impl ProfileService {
         desired: &NewProfile,
         purpose: &str,
     ) -> Result<bool> {
-        let reg = self.inner.registry.get(&desired.connector)?;
-        let mut config = desired.config.clone();
-        crate::input::integral_numbers(&mut config);
-        let (public, secrets) = Self::split(reg, config);
-        if current.connector != desired.connector
-            || current.description != desired.description
-            || current.labels != desired.labels
-            || Value::Object(public) != Value::Object(current.config.clone())
-            || secrets.keys().ne(current.secrets.0.keys())
+        if current.description != desired.description || current.labels != desired.labels {
+            self.inner.registry.get(&desired.connector)?;
+            return Ok(false);
+        }
+        self.matches_config(current, &desired.connector, &desired.config, purpose)
+            .await
+    }
+
+    /// Whether `current` is a `connector` profile holding `config` as a
+    /// create would have stored it (whole floats as integers, secrets
+    /// sealed): the same public fields, and each secret equal once opened
+    /// (audited as `compare`). Compares in place, copying nothing.
+    ///
+    /// # Errors
+    /// As [`matches`](Self::matches).
+    pub async fn matches_config(
+        &self,
+        current: &Profile,
+        connector: &str,
+        config: &Value,
+        purpose: &str,
+    ) -> Result<bool> {
+        let reg = self.inner.registry.get(connector)?;
+        let Some(map) = config.as_object() else {
+            return Ok(false);
+        };
+        if current.connector != connector {
+            return Ok(false);
+        }
+        // As `split` would: string values of secret fields are sealed.
+        let mut secrets = Vec::new();
+        let mut public = 0;
+        for (field, want) in map {
+            match want {
+                Value::String(s) if reg.schema.is_secret(field) => secrets.push((field, s)),
+                _ => match current.config.get(field) {
+                    Some(have) if same(have, want) => public += 1,
+                    _ => return Ok(false),
+                },
+            }
+        }
+        if public != current.config.len()
+            || secrets.len() != current.secrets.0.len()
+            || !secrets
+                .iter()
+                .all(|(f, _)| current.secrets.0.contains_key(*f))
         {
             return Ok(false);
         }
@@ -125,9 +162,28 @@ impl ProfileService {
         }
         self.audit(current, "compare", purpose).await?;
         let stored = self.open_fields(current)?;
-        Ok(secrets
-            .iter()
-            .zip(stored.iter())
-            .all(|((_, a), (_, b))| a.expose_secret() == b.expose_secret()))
+        Ok(secrets.iter().all(|(f, want)| {
+            stored
+                .get(*f)
+                .is_some_and(|have| have.expose_secret() == want.as_str())
+        }))
+    }
+}
+
+/// `have` (as stored: whole floats made integers) equals `want` as written.
+fn same(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (Value::Number(_), Value::Number(n)) if n.is_f64() => {
+            let mut want = want.clone();
+            crate::input::integral_numbers(&mut want);
+            *have == want
+        }
+        (Value::Array(h), Value::Array(w)) => {
+            h.len() == w.len() && h.iter().zip(w).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(h), Value::Object(w)) => {
+            h.len() == w.len() && w.iter().all(|(k, b)| h.get(k).is_some_and(|a| same(a, b)))
+        }
+        _ => have == want,
     }
 }

@@ -1,6 +1,8 @@
 //! Applying a 10,000-profile provisioning file vs 10,000 creates through the
 //! service (the same validation and sealing, no file), and a second, no-op
-//! apply of the same file. Memory store. Figures: benches/README.md.
+//! apply of the same file. Memory store (criterion and `PAIRED`), and SQLite
+//! (`PAIRED` only, 3 rounds: each create is a synced transaction). Figures:
+//! benches/README.md.
 //! `cargo bench -p patchbay-provision --bench apply -- --noplot`
 //!
 //! Criterion measures each case in turn; on a shared machine the load moves
@@ -14,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patchbay_connector_postgres::PostgresConnector;
-use patchbay_core::{NewProfile, ProfileService};
+use patchbay_core::{NewProfile, ProfileRepository, ProfileService};
 use patchbay_provision::{apply, ApplyOptions, Entry, ProvisionFile};
 use patchbay_store_memory::MemoryStore;
+use patchbay_store_sqlite::SqliteStore;
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -24,10 +27,22 @@ const N: usize = 10_000;
 const ROUNDS: usize = 9;
 
 fn service() -> ProfileService {
-    ProfileService::builder(Arc::new(MemoryStore::new()))
+    over(Arc::new(MemoryStore::new()))
+}
+
+fn over(repo: Arc<dyn ProfileRepository>) -> ProfileService {
+    ProfileService::builder(repo)
         .connector(PostgresConnector)
         .build()
         .expect("service")
+}
+
+/// A service over a new SQLite file (the server example's store, its
+/// defaults: WAL, `synchronous = FULL`) in `dir`.
+fn sqlite(rt: &Runtime, dir: &tempfile::TempDir, name: &str) -> ProfileService {
+    let url = format!("sqlite://{}", dir.path().join(name).display());
+    let store = rt.block_on(SqliteStore::open(&url)).expect("sqlite");
+    over(Arc::new(store))
 }
 
 fn config(i: usize) -> serde_json::Value {
@@ -59,8 +74,7 @@ fn options() -> ApplyOptions {
 
 /// 10,000 creates into a fresh store; the inputs are built before the clock
 /// starts (the apply side builds its own from the file: part of its work).
-fn creates(rt: &Runtime) -> Duration {
-    let svc = service();
+fn creates(rt: &Runtime, svc: &ProfileService) -> Duration {
     let news: Vec<NewProfile> = (0..N)
         .map(|i| NewProfile {
             name: format!("profile-{i:05}"),
@@ -79,14 +93,13 @@ fn creates(rt: &Runtime) -> Duration {
     start.elapsed()
 }
 
-/// The first apply into a fresh store; returns the service for a no-op apply.
-fn apply_first(rt: &Runtime, file: &ProvisionFile) -> (Duration, ProfileService) {
-    let svc = service();
+/// The first apply, into an empty store.
+fn apply_first(rt: &Runtime, svc: &ProfileService, file: &ProvisionFile) -> Duration {
     let start = Instant::now();
-    let r = rt.block_on(apply(&svc, file, &options())).unwrap();
+    let r = rt.block_on(apply(svc, file, &options())).unwrap();
     let took = start.elapsed();
     assert_eq!(r.created.len(), N);
-    (took, svc)
+    took
 }
 
 fn apply_noop(rt: &Runtime, svc: &ProfileService, file: &ProvisionFile) -> Duration {
@@ -104,12 +117,17 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("provision_10k");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("creates_through_service", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| creates(&rt)).sum())
+        b.iter_custom(|iters| (0..iters).map(|_| creates(&rt, &service())).sum())
     });
     g.bench_function("apply_first", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| apply_first(&rt, &file).0).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| apply_first(&rt, &service(), &file))
+                .sum()
+        })
     });
-    let (_, applied) = apply_first(&rt, &file);
+    let applied = service();
+    apply_first(&rt, &applied, &file);
     g.bench_function("apply_again_noop", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| apply_noop(&rt, &applied, &file)).sum())
     });
@@ -120,19 +138,42 @@ fn bench(c: &mut Criterion) {
 
 /// Alternating rounds; prints medians and the median per-round ratios.
 fn paired(rt: &Runtime, file: &ProvisionFile) {
+    rounds("memory", ROUNDS, file, || (service(), service()), rt);
+    // Durable: what `server apply` does on its default store. Fewer rounds:
+    // each create is a synced transaction.
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    let mut fresh = || {
+        n += 1;
+        let a = sqlite(rt, &dir, &format!("c{n}.db"));
+        (a, sqlite(rt, &dir, &format!("a{n}.db")))
+    };
+    rounds("sqlite", 3, file, &mut fresh, rt);
+}
+
+/// `rounds` alternating rounds, each on fresh services from `fresh` (one for
+/// the creates, one for the applies).
+fn rounds(
+    store: &str,
+    rounds: usize,
+    file: &ProvisionFile,
+    mut fresh: impl FnMut() -> (ProfileService, ProfileService),
+    rt: &Runtime,
+) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let (mut c, mut a, mut n) = (Vec::new(), Vec::new(), Vec::new());
     let (mut first_ratio, mut noop_ratio) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (tc, (ta, svc)) = if round % 2 == 0 {
-            let tc = creates(rt);
-            (tc, apply_first(rt, file))
+    for round in 0..rounds {
+        let (for_creates, svc) = fresh();
+        let (tc, ta) = if round % 2 == 0 {
+            let tc = creates(rt, &for_creates);
+            (tc, apply_first(rt, &svc, file))
         } else {
-            let applied = apply_first(rt, file);
-            (creates(rt), applied)
+            let ta = apply_first(rt, &svc, file);
+            (creates(rt, &for_creates), ta)
         };
         let tn = apply_noop(rt, &svc, file);
-        drop(svc);
+        drop((for_creates, svc));
         first_ratio.push(ms(ta) / ms(tc));
         noop_ratio.push(ms(tn) / ms(ta));
         c.push(ms(tc));
@@ -140,13 +181,13 @@ fn paired(rt: &Runtime, file: &ProvisionFile) {
         n.push(ms(tn));
     }
     println!(
-        "PAIRED apply_first: creates {:.1} ms, apply {:.1} ms, ratio {:.2}x (median of {ROUNDS} alternating rounds of {N})",
+        "PAIRED {store} apply_first: creates {:.1} ms, apply {:.1} ms, ratio {:.2}x (median of {rounds} alternating rounds of {N})",
         median(c),
         median(a.clone()),
         median(first_ratio)
     );
     println!(
-        "PAIRED apply_noop: first apply {:.1} ms, no-op apply {:.1} ms, ratio {:.2}x (median of {ROUNDS} rounds)",
+        "PAIRED {store} apply_noop: first apply {:.1} ms, no-op apply {:.1} ms, ratio {:.2}x (median of {rounds} rounds)",
         median(a),
         median(n),
         median(noop_ratio)

@@ -2,12 +2,15 @@
 //! update what differs, leave what matches, and with `prune` delete what the
 //! source manages but no longer lists (never one in use).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use patchbay_core::profile::name_key;
 use patchbay_core::{
     CheckedProfile, Error, NoProgress, Profile, ProfileService, Progress, MANAGED_BY_LABEL,
 };
+
+use serde_json::Value;
 
 use crate::export::all_profiles;
 use crate::file::{Entry, ProvisionFile};
@@ -56,22 +59,44 @@ pub async fn apply_with_progress(
     let mut report = Report::default();
     let mut at = Locator::new(file);
     let mut writes: Vec<(CheckedProfile, Option<Profile>)> = Vec::new();
+    // First what each entry is up against; entries that may be unchanged are
+    // compared together (one batch of audited openings), in place.
+    let mut rest = Vec::new();
+    let mut maybe = Vec::new();
     for (i, entry) in file.profiles.iter().enumerate() {
         at.name(i);
         let current = existing.remove(&name_key(&entry.name));
         let taken = current.as_ref().and_then(|p| taken(p, &options.source));
-        match (&current, &taken) {
-            (_, Some(why)) => at.push(i, "/name", why.clone()),
-            // Equal to a stored, valid profile: nothing to build, check or write.
-            (Some(p), None) => {
-                if unchanged(&svc, p, entry, &options.source).await {
-                    report.unchanged.push(entry.name.clone());
-                    continue;
-                }
-            }
-            (None, None) => {}
+        if let Some(why) = &taken {
+            at.push(i, "/name", why.clone());
         }
-        let mut new = match plan::desired(&svc, entry) {
+        match (current, taken) {
+            (Some(p), None) => match comparable(&svc, &p, entry, &options.source) {
+                Some((connector, config)) => maybe.push((i, p, connector, config)),
+                None => rest.push((i, Some(p), None)),
+            },
+            (current, taken) => rest.push((i, current, taken)),
+        }
+    }
+    let items: Vec<(&Profile, &str, &Value)> = maybe
+        .iter()
+        .map(|(_, p, connector, config)| (p, connector.as_str(), config.as_ref()))
+        .collect();
+    let same = svc
+        .matches_configs(&items, &options.source)
+        .await
+        .unwrap_or_else(|_| vec![false; items.len()]);
+    drop(items);
+    for ((i, p, _, _), same) in maybe.into_iter().zip(same) {
+        if same {
+            report.unchanged.push(file.profiles[i].name.clone());
+        } else {
+            rest.push((i, Some(p), None));
+        }
+    }
+    rest.sort_by_key(|(i, _, _)| *i);
+    for (i, current, taken) in rest {
+        let mut new = match plan::desired(&svc, &file.profiles[i]) {
             Ok(new) => new,
             Err(errors) => {
                 at.extend(i, errors);
@@ -137,32 +162,37 @@ pub async fn apply_with_progress(
     Ok(report)
 }
 
-/// Whether `current` already is what `entry` describes, managed by
-/// `source`: compared in place (secrets by value), nothing copied.
-async fn unchanged(svc: &ProfileService, current: &Profile, entry: &Entry, source: &str) -> bool {
+/// The connector and config to compare with `current` when its labels and
+/// description already are what `entry` describes (managed by `source`);
+/// `None` when they differ. A URI entry's config is parsed here.
+fn comparable<'a>(
+    svc: &ProfileService,
+    current: &Profile,
+    entry: &'a Entry,
+    source: &str,
+) -> Option<(String, Cow<'a, Value>)> {
     // The entry's labels plus the source's own.
-    let labels_match = current.labels.len()
-        == entry.labels.len() + usize::from(!entry.labels.contains_key(MANAGED_BY_LABEL))
+    let labels_match = current.labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(source)
+        && current.labels.len()
+            == entry.labels.len() + usize::from(!entry.labels.contains_key(MANAGED_BY_LABEL))
         && entry
             .labels
             .iter()
             .all(|(k, v)| k == MANAGED_BY_LABEL || current.labels.get(k) == Some(v));
     if !labels_match || current.description != entry.description {
-        return false;
+        return None;
     }
-    let result = match (&entry.uri, &entry.connector, &entry.config) {
-        (None, Some(connector), Some(config)) => {
-            svc.matches_config(current, connector, config, source).await
+    match (&entry.uri, &entry.connector, &entry.config) {
+        (None, Some(connector), Some(config)) => Some((connector.clone(), Cow::Borrowed(config))),
+        (Some(uri), connector, None) => {
+            let (kind, config) = svc.config_from_uri(uri).ok()?;
+            connector
+                .as_ref()
+                .is_none_or(|c| *c == kind)
+                .then_some((kind, Cow::Owned(config)))
         }
-        (Some(uri), connector, None) => match svc.config_from_uri(uri) {
-            Ok((kind, config)) if connector.as_ref().is_none_or(|c| *c == kind) => {
-                svc.matches_config(current, &kind, &config, source).await
-            }
-            _ => return false,
-        },
-        _ => return false,
-    };
-    result.unwrap_or(false)
+        _ => None,
+    }
 }
 
 /// Why `current` is not this source's to change, if it is not.

@@ -11,6 +11,7 @@ use super::config::check_description;
 use super::{Inner, ProfileService};
 use crate::error::{Result, ValidationErrors};
 use crate::profile::{validate_name, NewProfile, Profile};
+use crate::registry::Registered;
 
 /// A [`NewProfile`] that passed [`ProfileService::check`], numbers
 /// normalized: [`create_checked`](ProfileService::create_checked) stores it
@@ -108,8 +109,8 @@ impl ProfileService {
         desired: &NewProfile,
         purpose: &str,
     ) -> Result<bool> {
+        self.inner.registry.get(&desired.connector)?;
         if current.description != desired.description || current.labels != desired.labels {
-            self.inner.registry.get(&desired.connector)?;
             return Ok(false);
         }
         self.matches_config(current, &desired.connector, &desired.config, purpose)
@@ -119,10 +120,11 @@ impl ProfileService {
     /// Whether `current` is a `connector` profile holding `config` as a
     /// create would have stored it (whole floats as integers, secrets
     /// sealed): the same public fields, and each secret equal once opened
-    /// (audited as `compare`). Compares in place, copying nothing.
+    /// (audited as `compare`). Compares in place, copying nothing. An unknown
+    /// connector, or a secret that does not open, does not match.
     ///
     /// # Errors
-    /// As [`matches`](Self::matches).
+    /// `Storage` when the opening cannot be recorded.
     pub async fn matches_config(
         &self,
         current: &Profile,
@@ -130,44 +132,88 @@ impl ProfileService {
         config: &Value,
         purpose: &str,
     ) -> Result<bool> {
-        let reg = self.inner.registry.get(connector)?;
-        let Some(map) = config.as_object() else {
-            return Ok(false);
-        };
-        if current.connector != connector {
-            return Ok(false);
-        }
-        // As `split` would: string values of secret fields are sealed.
-        let mut secrets = Vec::new();
-        let mut public = 0;
-        for (field, want) in map {
-            match want {
-                Value::String(s) if reg.schema.is_secret(field) => secrets.push((field, s)),
-                _ => match current.config.get(field) {
-                    Some(have) if same(have, want) => public += 1,
-                    _ => return Ok(false),
-                },
-            }
-        }
-        if public != current.config.len()
-            || secrets.len() != current.secrets.0.len()
-            || !secrets
-                .iter()
-                .all(|(f, _)| current.secrets.0.contains_key(*f))
-        {
-            return Ok(false);
-        }
-        if secrets.is_empty() {
-            return Ok(true);
-        }
-        self.audit(current, "compare", purpose).await?;
-        let stored = self.open_fields(current)?;
-        Ok(secrets.iter().all(|(f, want)| {
-            stored
-                .get(*f)
-                .is_some_and(|have| have.expose_secret() == want.as_str())
-        }))
+        let found = self
+            .matches_configs(&[(current, connector, config)], purpose)
+            .await?;
+        Ok(found[0])
     }
+
+    /// [`matches_config`](Self::matches_config) for many profiles, the
+    /// openings recorded in one batch ([`record_all`](crate::AuditSink::record_all): one
+    /// transaction where the store keeps its trail). In order; an item whose
+    /// connector is unknown or whose secrets do not open does not match.
+    ///
+    /// # Errors
+    /// `Storage` when the openings cannot be recorded.
+    pub async fn matches_configs(
+        &self,
+        items: &[(&Profile, &str, &Value)],
+        purpose: &str,
+    ) -> Result<Vec<bool>> {
+        let public: Vec<Option<Vec<(&String, &String)>>> = items
+            .iter()
+            .map(|(current, connector, config)| {
+                let reg = self.inner.registry.get(connector).ok()?;
+                public_match(reg, current, connector, config)
+            })
+            .collect();
+        let opening: Vec<&Profile> = items
+            .iter()
+            .zip(&public)
+            .filter(|(_, p)| p.as_ref().is_some_and(|s| !s.is_empty()))
+            .map(|((current, _, _), _)| *current)
+            .collect();
+        if !opening.is_empty() {
+            self.audit_openings(&opening, purpose).await?;
+        }
+        Ok(items
+            .iter()
+            .zip(public)
+            .map(|((current, _, _), secrets)| match secrets {
+                None => false,
+                Some(secrets) if secrets.is_empty() => true,
+                Some(secrets) => self.open_fields(current).is_ok_and(|stored| {
+                    secrets.iter().all(|(f, want)| {
+                        stored
+                            .get(*f)
+                            .is_some_and(|have| have.expose_secret() == want.as_str())
+                    })
+                }),
+            })
+            .collect())
+    }
+}
+
+/// The secrets to compare when `config`'s public fields equal `current`'s
+/// (and the secret fields are the same); `None` when they differ.
+fn public_match<'a>(
+    reg: &Registered,
+    current: &'a Profile,
+    connector: &str,
+    config: &'a Value,
+) -> Option<Vec<(&'a String, &'a String)>> {
+    let map = config.as_object()?;
+    if current.connector != connector {
+        return None;
+    }
+    // As `split` would: string values of secret fields are sealed.
+    let mut secrets = Vec::new();
+    let mut public = 0;
+    for (field, want) in map {
+        match want {
+            Value::String(s) if reg.schema.is_secret(field) => secrets.push((field, s)),
+            _ => match current.config.get(field) {
+                Some(have) if same(have, want) => public += 1,
+                _ => return None,
+            },
+        }
+    }
+    let same_fields = public == current.config.len()
+        && secrets.len() == current.secrets.0.len()
+        && secrets
+            .iter()
+            .all(|(f, _)| current.secrets.0.contains_key(*f));
+    same_fields.then_some(secrets)
 }
 
 /// `have` (as stored: whole floats made integers) equals `want` as written.

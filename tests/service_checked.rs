@@ -24,7 +24,7 @@ async fn a_checked_profile_is_stored_as_create_would() {
     let again = svc.check(new_profile("once", ok_config("pw"))).unwrap();
     assert!(matches!(
         svc.create_checked(again).await,
-        Err(Error::AlreadyExists(_))
+        Err(Error::AlreadyExists { .. })
     ));
 }
 

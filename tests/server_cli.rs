@@ -1,7 +1,8 @@
 //! The server example's profile subcommands, run as a subprocess on SQLite
 //! and Postgres: apply (twice, idempotent; an invalid file changes nothing,
 //! exit 2), list, test against the live local Postgres and a refused port
-//! (exit 1 with the classified reason), export without secrets, import.
+//! (exit 1 with the classified reason), export without secrets, import;
+//! progress of long runs as plain lines on a pipe and a bar on a pty.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -292,4 +293,38 @@ fn long_operations_print_plain_progress_lines() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "", "nothing but the JSON with --json");
     assert_eq!(json_out(&out)["resealed"], N);
+}
+
+/// On a terminal (a pty from util-linux `script`) the same import draws a bar.
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the server a pty");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("profiles:\n");
+    for i in 0..120 {
+        yaml += &format!("  - name: p{i:03}\n    uri: postgresql://app@db{i}.internal/app\n");
+    }
+    let path = dir.path().join("many.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let shell = format!(
+        "timeout 120 {} --database-url sqlite://{} import {} > {}",
+        server_bin().display(),
+        dir.path().join("p.db").display(),
+        path.display(),
+        dir.path().join("report.txt").display(),
+    );
+    let out = Command::new("script")
+        .args(["-qec", &shell, "/dev/null"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tty = text(&out.stdout);
+    assert!(tty.contains("importing ["), "{tty}");
+    assert!(tty.contains("] 120/120"), "{tty}");
+    assert!(!tty.contains("importing: "), "no plain lines on a terminal");
 }

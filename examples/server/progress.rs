@@ -55,11 +55,9 @@ impl Shown {
 
     fn bar(&self, total: usize) -> &ProgressBar {
         self.bar.get_or_init(|| {
-            let style = ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
-            )
-            .expect("valid template")
-            .progress_chars("=> ");
+            let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")
+                .expect("valid template")
+                .progress_chars("=> ");
             ProgressBar::new(total as u64)
                 .with_style(style)
                 .with_message(self.what)

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use patchbay_connector_postgres::PostgresConnector;
 use patchbay_connector_redis::RedisConnector;
 use patchbay_core::{
-    Dependent, Error, ProfileRepository, ProfileService, ProfileUpdate, SecretAccess,
-    MANAGED_BY_LABEL,
+    AuditAction, AuditQuery, Dependent, Error, ProfileRepository, ProfileService, ProfileUpdate,
+    SecretAccess, MANAGED_BY_LABEL,
 };
 use patchbay_provision::{apply, ApplyOptions, Format, ProvisionFile};
 use serde_json::json;
@@ -251,6 +251,23 @@ async fn the_same_over_sqlite() {
         .await
         .unwrap()
         .is_noop());
+    // The no-op apply opened each stored secret to compare it: one audited
+    // opening per profile, recorded together.
+    let query = AuditQuery {
+        action: Some(AuditAction::Resolve),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    let opened = svc.audit_events(&query).await.unwrap().items;
+    let mut ids: Vec<String> = opened
+        .iter()
+        .filter_map(|e| e.profile_id.as_ref().map(ToString::to_string))
+        .collect();
+    ids.sort();
+    let page = svc.list(&Default::default()).await.unwrap();
+    let mut all: Vec<String> = page.items.iter().map(|p| p.id.to_string()).collect();
+    all.sort();
+    assert_eq!(ids, all);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The server example's profile subcommands, run as a subprocess on SQLite
 //! and Postgres: apply (twice, idempotent; an invalid file changes nothing,
 //! exit 2), list, test against the live local Postgres and a refused port
-//! (exit 1 with the classified reason), export without secrets, import.
+//! (exit 1 with the classified reason), export without secrets, import;
+//! progress of long runs as plain lines on a pipe and a bar on a pty.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -227,4 +228,103 @@ fn profile_commands_over_postgres() {
             .await
             .unwrap();
     });
+}
+
+/// The `PREFIX: done/total` lines `prefix` printed on stderr.
+fn progress_lines(out: &Output, prefix: &str) -> Vec<String> {
+    text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Long operations on a stderr that is not a terminal (a pipe here) print a
+/// plain progress line per tenth; with `--json`, nothing extra.
+#[test]
+fn long_operations_print_plain_progress_lines() {
+    const N: usize = 250;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    let db = ["--database-url", url.as_str()];
+    let mut yaml = String::from("profiles:\n");
+    for i in 0..N {
+        yaml +=
+            &format!("  - name: p{i:03}\n    uri: postgresql://app:{SECRET}@db{i}.internal/app\n");
+    }
+    let path = dir.path().join("many.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let path = path.to_str().unwrap();
+
+    let out = run(&db, &["import", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = progress_lines(&out, "importing: ");
+    let tenths: Vec<String> = (0..=10)
+        .map(|t| format!("importing: {}/{N}", t * N / 10))
+        .collect();
+    assert_eq!(lines, tenths, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).matches("created\t").count(), N);
+    assert!(!text(&out.stderr).contains(SECRET));
+
+    let out = run(&db, &["import", path, "--overwrite", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "nothing but the JSON with --json");
+    let unchanged = &json_out(&out)["report"]["unchanged"];
+    assert_eq!(unchanged.as_array().unwrap().len(), N);
+
+    // Resealing every profile under a new key, then again as JSON.
+    let key = |name: &str| {
+        let path = dir.path().join(name);
+        let out = run(&[], &["key", "new", "--out", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        path.to_str().unwrap().to_owned()
+    };
+    let (new, newer) = (key("new.key"), key("newer.key"));
+    let out = run(&db, &["key", "rotate", "--new-key", &new, "--retire"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = progress_lines(&out, "resealing: ");
+    assert_eq!(lines.first().map(String::as_str), Some("resealing: 0/250"));
+    assert_eq!(lines.last().map(String::as_str), Some("resealing: 250/250"));
+    assert_eq!(lines.len(), 11, "{lines:?}");
+    assert!(text(&out.stdout).contains("resealed 250 profile(s)"));
+
+    let db = [&db[..], &["--key-file", &new]].concat();
+    let out = run(&db, &["key", "rotate", "--new-key", &newer, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "nothing but the JSON with --json");
+    assert_eq!(json_out(&out)["resealed"], N);
+}
+
+/// On a terminal (a pty from util-linux `script`) the same import draws a bar.
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the server a pty");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("profiles:\n");
+    for i in 0..120 {
+        yaml += &format!("  - name: p{i:03}\n    uri: postgresql://app@db{i}.internal/app\n");
+    }
+    let path = dir.path().join("many.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let shell = format!(
+        "timeout 120 {} --database-url sqlite://{} import {} > {}",
+        server_bin().display(),
+        dir.path().join("p.db").display(),
+        path.display(),
+        dir.path().join("report.txt").display(),
+    );
+    let out = Command::new("script")
+        .args(["-qec", &shell, "/dev/null"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tty = text(&out.stdout);
+    assert!(tty.contains("importing ["), "{tty}");
+    assert!(tty.contains("] 120/120"), "{tty}");
+    assert!(!tty.contains("importing: "), "no plain lines on a terminal");
 }

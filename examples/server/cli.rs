@@ -1,16 +1,17 @@
 //! Subcommands over the same database as `serve`: apply, export, import,
-//! list, test. Output is for people on a terminal and `--json` for scripts;
+//! list, test. Output is for people on a terminal and `--json` for scripts
+//! (long runs show progress on stderr: `progress.rs`);
 //! exit codes: 0 done, 1 failed (store, I/O, a probe that failed), 2 the
 //! input is invalid (nothing was changed).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
 use patchbay::provision::{self, ApplyOptions, Format, ProvisionFile, Report, Selection};
 use patchbay::{Error, ProfileService};
 use serde_json::json;
+
+use crate::progress::Shown;
 
 /// Subcommands that work on profiles.
 #[derive(Subcommand, Debug)]
@@ -84,8 +85,10 @@ pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
                 Ok(f) => f,
                 Err(problems) => return invalid(out, &problems),
             };
-            let progress = Progress::new(parsed.profiles.len(), "applying");
-            let result = provision::apply(service, &parsed, &ApplyOptions { source, prune }).await;
+            let progress = Shown::new("applying", out.json);
+            let options = ApplyOptions { source, prune };
+            let result =
+                provision::apply_with_progress(service, &parsed, &options, &progress).await;
             progress.finish();
             match result {
                 Ok(report) => reported(out, &report),
@@ -131,8 +134,9 @@ pub async fn run(service: &ProfileService, command: ProfileCommand) -> i32 {
                 Ok(f) => f,
                 Err(problems) => return invalid(out, &problems),
             };
-            let progress = Progress::new(parsed.profiles.len(), "importing");
-            let result = provision::import(service, &parsed, overwrite).await;
+            let progress = Shown::new("importing", out.json);
+            let result =
+                provision::import_with_progress(service, &parsed, overwrite, &progress).await;
             progress.finish();
             match result {
                 Ok(report) => reported(out, &report),
@@ -247,26 +251,4 @@ fn invalid(out: Output, problems: &provision::Problems) -> i32 {
 fn failed(e: &Error) -> i32 {
     eprintln!("error: {} ({})", e, e.code());
     1
-}
-
-/// A spinner with a count on a terminal; nothing otherwise (the report
-/// lines are the plain output).
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(len: usize, what: &'static str) -> Self {
-        if !std::io::stderr().is_terminal() || len < 100 {
-            return Self(None);
-        }
-        let bar =
-            indicatif::ProgressBar::new_spinner().with_message(format!("{what} {len} profiles"));
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Self(Some(bar))
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.0 {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use patchbay::{Key, ProfileService};
 
+use crate::progress::Shown;
 use crate::store::{self, KeySources};
 
 type Error = Box<dyn std::error::Error>;
@@ -33,6 +34,9 @@ pub enum KeyCommand {
         /// uses one).
         #[arg(long)]
         retire: bool,
+        /// One JSON document on stdout (no progress on stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Retire a key: the store stops requiring it. Refused while any stored
     /// secret is sealed with it and for the active key (`--key-file`).
@@ -58,7 +62,11 @@ pub async fn run(
             println!("created sealing key {}", key.id());
             Ok(())
         }
-        KeyCommand::Rotate { new_key, retire } => {
+        KeyCommand::Rotate {
+            new_key,
+            retire,
+            json,
+        } => {
             let (repo, current) = store::open(url, keys, pg_schema).await?;
             let new = store::read_key(new_key).await?;
             let old_ids: Vec<String> = current
@@ -74,31 +82,53 @@ pub async fn run(
                 .sealer(store::keyring(all))
                 .build_checked()
                 .await?;
-            let report = service.reseal().await?;
-            println!(
-                "resealed {} profile(s) under key {}",
-                report.resealed,
-                new.id()
-            );
-            for skipped in &report.skipped {
+            let progress = Shown::new("resealing", json);
+            let report = service.reseal_with_progress(&progress).await?;
+            progress.finish();
+            if !json {
                 println!(
-                    "skipped {}: {} cannot be opened",
-                    skipped.id,
-                    skipped.fields.join(", ")
+                    "resealed {} profile(s) under key {}",
+                    report.resealed,
+                    new.id()
                 );
+                for skipped in &report.skipped {
+                    println!(
+                        "skipped {}: {} cannot be opened",
+                        skipped.id,
+                        skipped.fields.join(", ")
+                    );
+                }
             }
+            let mut retired = Vec::new();
             if retire {
                 for id in &old_ids {
                     let recorded = service.retire_key(id).await?;
-                    println!(
-                        "retired key {id}{}",
-                        if recorded {
+                    if !json {
+                        let note = if recorded {
                             ""
                         } else {
                             " (it sealed nothing here)"
-                        }
-                    );
+                        };
+                        println!("retired key {id}{note}");
+                    }
+                    retired.push(id);
                 }
+            }
+            if json {
+                let skipped: Vec<_> = report
+                    .skipped
+                    .iter()
+                    .map(|s| serde_json::json!({ "id": s.id, "fields": s.fields }))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "key_id": new.id(),
+                        "resealed": report.resealed,
+                        "skipped": skipped,
+                        "retired": retired,
+                    })
+                );
             }
             if !report.skipped.is_empty() {
                 eprintln!(

@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod keys;
+mod progress;
 mod store;
 mod tables;
 

@@ -174,6 +174,18 @@ pub trait AuditSink: Send + Sync + 'static {
     /// `Storage` when the backend fails.
     async fn record(&self, event: &AuditEvent) -> Result<()>;
 
+    /// Records `events` in order; a store with transactions records them in
+    /// one (a provisioning apply compares thousands of secrets at once).
+    ///
+    /// # Errors
+    /// `Storage` when the backend fails.
+    async fn record_all(&self, events: &[AuditEvent]) -> Result<()> {
+        for event in events {
+            self.record(event).await?;
+        }
+        Ok(())
+    }
+
     /// A page of `tenant`'s events, oldest first.
     ///
     /// # Errors

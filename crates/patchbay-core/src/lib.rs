@@ -13,6 +13,7 @@ pub mod key_check;
 pub mod labels;
 pub mod policy;
 pub mod profile;
+pub mod progress;
 pub mod registry;
 pub mod repository;
 pub mod resolved;
@@ -37,6 +38,7 @@ pub use key_check::{KeyCheck, KeyCheckStatus};
 pub use labels::Labels;
 pub use policy::NetworkPolicy;
 pub use profile::{NewProfile, Profile, ProfileId, ProfileUpdate, SealedSecrets};
+pub use progress::{NoProgress, Progress};
 pub use registry::{ConnectorInfo, ConnectorRegistry};
 pub use repository::{Attachment, Dependent, ListQuery, Page, ProfileRepository};
 pub use resolved::{
@@ -47,7 +49,7 @@ pub use seal::{Key, Keyring, Sealer};
 pub use secret::{Secret, SecretRef, SecretResolver};
 pub use secret_access::{EnvFileResolver, SecretAccess};
 pub use service::{
-    ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
+    CheckedProfile, ProfileService, ProfileServiceBuilder, ResealReport, SkippedProfile,
     DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_PROBE_TIMEOUT, DEFAULT_PROBE_TIMEOUT,
     MANAGED_BY_LABEL, RESERVED_LABEL_PREFIX,
 };

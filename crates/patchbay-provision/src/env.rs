@@ -41,15 +41,22 @@ pub fn from_vars(
         };
         let value = value.trim();
         let entry = if value.starts_with('{') {
-            match serde_json::from_str::<Entry>(&with_name(value, &name)) {
-                Ok(e) => e,
+            let parsed = match serde_json::from_str::<serde_json::Value>(value) {
+                Ok(v) => with_name(v, &name),
                 Err(e) => {
                     // serde's message may quote the input: only its position.
                     problems.push(at(format!(
-                        "not a JSON profile entry (line {}, column {})",
+                        "not valid JSON (line {}, column {})",
                         e.line(),
                         e.column()
                     )));
+                    continue;
+                }
+            };
+            match Entry::from_value(parsed, &format!("/env/{var}")) {
+                Ok(e) => e,
+                Err(found) => {
+                    problems.extend(found);
                     continue;
                 }
             }
@@ -79,12 +86,9 @@ pub fn from_env() -> Result<ProvisionFile, Problems> {
 }
 
 /// The JSON entry with its `name` set from the variable.
-fn with_name(json: &str, name: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            map.entry("name").or_insert_with(|| name.into());
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => json.to_owned(),
+fn with_name(mut json: serde_json::Value, name: &str) -> serde_json::Value {
+    if let serde_json::Value::Object(map) = &mut json {
+        map.entry("name").or_insert_with(|| name.into());
     }
+    json
 }

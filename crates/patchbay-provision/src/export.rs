@@ -1,11 +1,12 @@
 //! Export without secret values, and import (create, then skip or overwrite
 //! what exists).
 
-use patchbay_core::{Error, ListQuery, Profile, ProfileService};
+use patchbay_core::profile::name_key;
+use patchbay_core::{Error, ListQuery, NoProgress, Profile, ProfileService, Progress};
 use serde_json::{json, Value};
 
 use crate::file::{Entry, ProvisionFile};
-use crate::plan;
+use crate::plan::{self, Locator};
 use crate::problem::Problems;
 use crate::report::Report;
 
@@ -110,33 +111,60 @@ pub async fn import(
     file: &ProvisionFile,
     overwrite: bool,
 ) -> Result<Report, Problems> {
-    let profiles = plan::profiles(service, file)?;
+    import_with_progress(service, file, overwrite, &NoProgress).await
+}
+
+/// [`import`], telling `progress` how many of the entries are done.
+///
+/// # Errors
+/// As [`import`].
+pub async fn import_with_progress(
+    service: &ProfileService,
+    file: &ProvisionFile,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<Report, Problems> {
+    let mut existing = crate::apply::existing(service).await?;
+    let mut at = Locator::new(file);
+    let mut checked = Vec::new();
+    for (i, entry) in file.profiles.iter().enumerate() {
+        at.name(i);
+        let result = plan::desired(service, entry)
+            .and_then(|new| service.check(new).map_err(plan::field_errors));
+        match result {
+            Ok(c) => checked.push(c),
+            Err(errors) => at.extend(i, errors),
+        }
+    }
+    at.finish()?;
     let mut report = Report::default();
-    for new in profiles {
-        let name = new.name.clone();
-        match service.get_by_name(&name).await {
-            Err(Error::NotFound(_)) => match service.create(new).await {
+    let total = checked.len();
+    progress.update(0, total);
+    for (done, new) in checked.into_iter().enumerate() {
+        let name = new.get().name.clone();
+        match existing.remove(&name_key(&name)) {
+            None => match service.create_checked(new).await {
                 Ok(_) => report.created.push(name),
                 Err(e) => report.failed.push((name, e.to_string())),
             },
-            Ok(_) if !overwrite => report.skipped.push(name),
-            Ok(current)
+            Some(_) if !overwrite => report.skipped.push(name),
+            Some(current)
                 if service
-                    .matches(&current, &new, "import")
+                    .matches(&current, new.get(), "import")
                     .await
                     .unwrap_or(false) =>
             {
                 report.unchanged.push(name)
             }
-            Ok(current) => {
-                let update = plan::update_to(&current, new);
+            Some(current) => {
+                let update = plan::update_to(&current, new.into_inner());
                 match service.update(&current.id, update).await {
                     Ok(_) => report.updated.push(name),
                     Err(e) => report.failed.push((name, e.to_string())),
                 }
             }
-            Err(e) => report.failed.push((name, e.to_string())),
         }
+        progress.update(done + 1, total);
     }
     Ok(report)
 }

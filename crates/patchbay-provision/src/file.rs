@@ -102,8 +102,25 @@ impl ProvisionFile {
                 serde_json::to_value(v).map_err(|e| one("", None, e.to_string()))?
             }
         };
-        let mut file: ProvisionFile = shape(doc)?;
-        file.lines = entry_lines(text, &file.profiles);
+        let lines = {
+            let names: Vec<Option<&str>> = doc
+                .get("profiles")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .map(|e| e.get("name").and_then(Value::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            entry_lines(text, &names)
+        };
+        let mut file = shape(doc).map_err(|mut problems| {
+            for p in &mut problems.0 {
+                p.line = entry_index(&p.path).and_then(|i| lines.get(i).copied().flatten());
+            }
+            problems
+        })?;
+        file.lines = lines;
         Ok(file)
     }
 
@@ -136,6 +153,8 @@ fn one(path: &str, line: Option<usize>, message: String) -> Problems {
 }
 
 /// The document's shape, every entry checked so all problems come at once.
+/// Built by hand rather than with `serde_json::from_value`: serde's type
+/// errors quote the offending value, which may be a password.
 fn shape(doc: Value) -> Result<ProvisionFile, Problems> {
     let Value::Object(mut top) = doc else {
         return Err(one(
@@ -148,7 +167,7 @@ fn shape(doc: Value) -> Result<ProvisionFile, Problems> {
         .keys()
         .filter(|k| *k != "profiles")
         .map(|k| Problem {
-            path: format!("/{k}"),
+            path: format!("/{}", pointer_token(k)),
             line: None,
             message: "unknown key".into(),
         })
@@ -167,13 +186,9 @@ fn shape(doc: Value) -> Result<ProvisionFile, Problems> {
     };
     let mut profiles = Vec::new();
     for (i, item) in list.into_iter().enumerate() {
-        match serde_json::from_value::<Entry>(item) {
+        match Entry::from_value(item, &format!("/profiles/{i}")) {
             Ok(e) => profiles.push(e),
-            Err(e) => problems.push(Problem {
-                path: format!("/profiles/{i}"),
-                line: None,
-                message: e.to_string(),
-            }),
+            Err(errors) => problems.extend(errors),
         }
     }
     if problems.is_empty() {
@@ -186,17 +201,118 @@ fn shape(doc: Value) -> Result<ProvisionFile, Problems> {
     }
 }
 
+impl Entry {
+    /// The entry `value` describes, `at` its JSON Pointer. Problems name the
+    /// field and the type it needs, never the value found.
+    pub(crate) fn from_value(value: Value, at: &str) -> Result<Self, Vec<Problem>> {
+        let problem = |path: String, message: &str| Problem {
+            path,
+            line: None,
+            message: message.to_owned(),
+        };
+        let Value::Object(map) = value else {
+            return Err(vec![problem(at.to_owned(), "must be a mapping")]);
+        };
+        let mut entry = Entry::default();
+        let mut problems = Vec::new();
+        let mut has_name = false;
+        for (key, value) in map {
+            let path = format!("{at}/{}", pointer_token(&key));
+            let text = |v: Value| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            };
+            // Optional fields may be written as null (absent).
+            let optional = |v: Value, slot: &mut Option<String>| match v {
+                Value::Null => Some(()),
+                v => text(v).map(|s| *slot = Some(s)),
+            };
+            let slot = match key.as_str() {
+                "name" => {
+                    has_name = true;
+                    text(value).map(|s| entry.name = s)
+                }
+                "connector" => optional(value, &mut entry.connector),
+                "uri" => optional(value, &mut entry.uri),
+                "description" => optional(value, &mut entry.description),
+                "labels" => {
+                    match labels(value, &path) {
+                        Ok(l) => entry.labels = l,
+                        Err(p) => problems.extend(p),
+                    }
+                    Some(())
+                }
+                "config" => {
+                    entry.config = (!value.is_null()).then_some(value);
+                    Some(())
+                }
+                _ => {
+                    problems.push(problem(path, "unknown key"));
+                    continue;
+                }
+            };
+            if slot.is_none() {
+                problems.push(problem(path, "must be a string"));
+            }
+        }
+        if !has_name {
+            problems.push(problem(format!("{at}/name"), "is required"));
+        }
+        if problems.is_empty() {
+            Ok(entry)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn labels(value: Value, at: &str) -> Result<BTreeMap<String, String>, Vec<Problem>> {
+    let must = |path: String, message: &str| Problem {
+        path,
+        line: None,
+        message: message.to_owned(),
+    };
+    match value {
+        Value::Null => Ok(BTreeMap::new()),
+        Value::Object(map) => {
+            let mut out = BTreeMap::new();
+            let mut problems = Vec::new();
+            for (k, v) in map {
+                match v {
+                    Value::String(s) => drop(out.insert(k, s)),
+                    _ => problems.push(must(
+                        format!("{at}/{}", pointer_token(&k)),
+                        "must be a string",
+                    )),
+                }
+            }
+            if problems.is_empty() {
+                Ok(out)
+            } else {
+                Err(problems)
+            }
+        }
+        _ => Err(vec![must(at.to_owned(), "must be a mapping of strings")]),
+    }
+}
+
+/// `key` as one JSON Pointer reference token (RFC 6901).
+pub(crate) fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// The line where each entry's `name` is written: the first line after the
 /// previous entry's that holds the name as a value.
-fn entry_lines(text: &str, entries: &[Entry]) -> Vec<Option<usize>> {
+fn entry_lines(text: &str, names: &[Option<&str>]) -> Vec<Option<usize>> {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
-    entries
+    names
         .iter()
-        .map(|e| {
+        .map(|name| {
+            let name = (*name)?;
             let found = (from..lines.len()).find(|&i| {
                 let l = lines[i];
-                l.contains("name") && l.contains(e.name.as_str())
+                l.contains("name") && l.contains(name)
             });
             if let Some(i) = found {
                 from = i + 1;
@@ -204,4 +320,13 @@ fn entry_lines(text: &str, entries: &[Entry]) -> Vec<Option<usize>> {
             found.map(|i| i + 1)
         })
         .collect()
+}
+
+/// The entry a `/profiles/<i>/…` path is in.
+fn entry_index(path: &str) -> Option<usize> {
+    path.strip_prefix("/profiles/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
 }

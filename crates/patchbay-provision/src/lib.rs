@@ -16,8 +16,10 @@ mod plan;
 mod problem;
 mod report;
 
-pub use apply::{apply, ApplyOptions};
-pub use export::{all_profiles, export, import, placeholder, Selection};
+pub use apply::{apply, apply_with_progress, ApplyOptions};
+pub use export::{all_profiles, export, import, import_with_progress, placeholder, Selection};
 pub use file::{Entry, Format, ProvisionFile};
+/// Progress of a long apply or import, for a host to render.
+pub use patchbay_core::{NoProgress, Progress};
 pub use problem::{Problem, Problems};
 pub use report::Report;

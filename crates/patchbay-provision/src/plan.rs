@@ -1,53 +1,73 @@
 //! From file entries to validated profiles, and the merge patch that turns a
 //! stored config into a desired one.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
+use patchbay_core::profile::name_key;
 use patchbay_core::{Error, FieldError, NewProfile, Profile, ProfileService, ProfileUpdate};
 use serde_json::{Map, Value};
 
 use crate::file::{Entry, ProvisionFile};
 use crate::problem::{Problem, Problems};
 
-/// Each entry as a validated `NewProfile`, or every problem of every entry.
-pub(crate) fn profiles(
-    service: &ProfileService,
-    file: &ProvisionFile,
-) -> Result<Vec<NewProfile>, Problems> {
-    let mut problems = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, entry) in file.profiles.iter().enumerate() {
-        let line = file.lines.get(i).copied().flatten();
-        let at = |path: &str, message: String| Problem {
-            path: format!("/profiles/{i}{path}"),
-            line,
-            message,
-        };
-        if !seen.insert(entry.name.to_lowercase()) {
-            problems.push(at(
-                "/name",
-                "a profile of this name is listed earlier".into(),
-            ));
-        }
-        match new_profile(service, entry) {
-            Ok(new) => match service.validate(&new) {
-                Ok(()) => out.push(new),
-                Err(e) => {
-                    problems.extend(field_errors(e).into_iter().map(|f| at(&f.path, f.message)))
-                }
-            },
-            Err(errors) => problems.extend(errors.into_iter().map(|f| at(&f.path, f.message))),
+/// Where each problem of a file's entries is, and whether a name repeats.
+pub(crate) struct Locator<'a> {
+    file: &'a ProvisionFile,
+    seen: HashSet<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(file: &'a ProvisionFile) -> Self {
+        Self {
+            file,
+            seen: HashSet::new(),
+            problems: Vec::new(),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(Problems(problems))
+
+    /// A problem at `path` in entry `i`.
+    pub fn push(&mut self, i: usize, path: &str, message: String) {
+        self.problems.push(Problem {
+            path: format!("/profiles/{i}{path}"),
+            line: self.file.lines.get(i).copied().flatten(),
+            message,
+        });
+    }
+
+    /// Field errors of entry `i`.
+    pub fn extend(&mut self, i: usize, errors: Vec<FieldError>) {
+        for f in errors {
+            self.push(i, &f.path, f.message);
+        }
+    }
+
+    /// Notes entry `i`'s name, a problem when an earlier entry has it.
+    pub fn name(&mut self, i: usize) {
+        if !self.seen.insert(name_key(&self.file.profiles[i].name)) {
+            self.push(
+                i,
+                "/name",
+                "a profile of this name is listed earlier".into(),
+            );
+        }
+    }
+
+    /// Every problem, if any.
+    pub fn finish(self) -> Result<(), Problems> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(self.problems))
+        }
     }
 }
 
-fn new_profile(service: &ProfileService, entry: &Entry) -> Result<NewProfile, Vec<FieldError>> {
+/// The profile an entry describes (its URI parsed), not yet validated.
+pub(crate) fn desired(
+    service: &ProfileService,
+    entry: &Entry,
+) -> Result<NewProfile, Vec<FieldError>> {
     let (connector, config) = match (&entry.uri, &entry.connector, &entry.config) {
         (Some(uri), connector, None) => {
             let (kind, config) = service.config_from_uri(uri).map_err(field_errors)?;

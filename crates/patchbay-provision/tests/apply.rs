@@ -7,8 +7,8 @@ use std::sync::Arc;
 use patchbay_connector_postgres::PostgresConnector;
 use patchbay_connector_redis::RedisConnector;
 use patchbay_core::{
-    Dependent, Error, ProfileRepository, ProfileService, ProfileUpdate, SecretAccess,
-    MANAGED_BY_LABEL,
+    AuditAction, AuditQuery, Dependent, Error, ProfileRepository, ProfileService, ProfileUpdate,
+    SecretAccess, MANAGED_BY_LABEL,
 };
 use patchbay_provision::{apply, ApplyOptions, Format, ProvisionFile};
 use serde_json::json;
@@ -224,7 +224,7 @@ async fn json_and_toml_files_are_the_same_profiles() {
     let e =
         ProvisionFile::parse("profiles:\n  - name: x\n    bogus: 1\n", Format::Yaml).unwrap_err();
     assert!(
-        e.0[0].path == "/profiles/0" && e.0[0].message.contains("bogus"),
+        e.0[0].path == "/profiles/0/bogus" && e.0[0].message == "unknown key",
         "{e:?}"
     );
     let e = ProvisionFile::parse("profiles: [\n", Format::Yaml).unwrap_err();
@@ -251,4 +251,37 @@ async fn the_same_over_sqlite() {
         .await
         .unwrap()
         .is_noop());
+    // The no-op apply opened each stored secret to compare it: one audited
+    // opening per profile, recorded together.
+    let query = AuditQuery {
+        action: Some(AuditAction::Resolve),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    let opened = svc.audit_events(&query).await.unwrap().items;
+    let mut ids: Vec<String> = opened
+        .iter()
+        .filter_map(|e| e.profile_id.as_ref().map(ToString::to_string))
+        .collect();
+    ids.sort();
+    let page = svc.list(&Default::default()).await.unwrap();
+    let mut all: Vec<String> = page.items.iter().map(|p| p.id.to_string()).collect();
+    all.sort();
+    assert_eq!(ids, all);
+}
+
+#[tokio::test]
+async fn a_bad_label_is_a_problem_before_anything_is_written() {
+    let svc = memory();
+    let bad = format!(
+        "{FILE}  - name: labelled\n    uri: redis://cache\n    labels: {{ \"bad key!\": x }}\n"
+    );
+    let problems = apply(&svc, &parse(&bad), &opts(false)).await.unwrap_err().0;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path.starts_with("/profiles/3/labels")),
+        "{problems:?}"
+    );
+    assert!(versions(&svc).await.is_empty(), "nothing created");
 }

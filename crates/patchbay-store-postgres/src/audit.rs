@@ -97,6 +97,21 @@ impl AuditSink for PostgresStore {
         self.audit_sql.insert(&mut conn, e).await
     }
 
+    async fn record_all(&self, events: &[AuditEvent]) -> Result<()> {
+        // One commit (one WAL flush), not one per event.
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|err| storage("record audit events", err))?;
+        for e in events {
+            self.audit_sql.insert(&mut tx, e).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|err| storage("record audit events", err))
+    }
+
     async fn events(&self, tenant: &TenantId, q: &AuditQuery) -> Result<Page<AuditEvent>> {
         let after = match &q.after {
             Some(c) => decode_audit_cursor(tenant, c)?,

@@ -75,6 +75,21 @@ impl AuditSink for SqliteStore {
         insert_event(&mut conn, e).await
     }
 
+    async fn record_all(&self, events: &[AuditEvent]) -> Result<()> {
+        // One synced transaction, not one per event.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|err| storage("record audit events", err))?;
+        for e in events {
+            insert_event(&mut tx, e).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|err| storage("record audit events", err))
+    }
+
     async fn events(&self, tenant: &TenantId, q: &AuditQuery) -> Result<Page<AuditEvent>> {
         let after = match &q.after {
             Some(c) => decode_audit_cursor(tenant, c)?,

@@ -2,6 +2,7 @@
 
 use time::OffsetDateTime;
 
+use super::compare::CheckedProfile;
 use super::config::{check_description, rebinding_errors};
 use super::ProfileService;
 use crate::audit::AuditAction;
@@ -92,17 +93,32 @@ impl ProfileService {
         result
     }
 
-    async fn create_inner(&self, mut new: NewProfile) -> Result<Profile> {
-        let reg = self.inner.registry.get(&new.connector)?;
-        crate::input::integral_numbers(&mut new.config);
-        let mut errors = Vec::new();
-        errors.extend(validate_name(&new.name).err());
-        check_description(new.description.as_deref(), &mut errors);
-        crate::labels::validate_labels(&new.labels, &mut errors);
-        self.reserved_label_errors(&Default::default(), &new.labels, &mut errors);
-        self.check_config(reg, &new.config, &mut errors);
-        ValidationErrors(errors).into_result()?;
+    /// Stores a profile [`check`](Self::check)ed earlier, without
+    /// validating it again (it is, when checked by another service or by a
+    /// provisioner for a non-provisioner).
+    ///
+    /// # Errors
+    /// `AlreadyExists` when the name is taken; as [`create`](Self::create)
+    /// when it is validated again.
+    pub async fn create_checked(&self, checked: CheckedProfile) -> Result<Profile> {
+        if !self.checked_here(&checked) {
+            return self.create(checked.into_inner()).await;
+        }
+        let result = self.store_new(checked.into_inner()).await;
+        if let Err(e) = &result {
+            self.audit_failure(AuditAction::Create, None, None, e).await;
+        }
+        result
+    }
 
+    async fn create_inner(&self, mut new: NewProfile) -> Result<Profile> {
+        self.check_new(&mut new)?;
+        self.store_new(new).await
+    }
+
+    /// Seals and stores `new`, already checked.
+    async fn store_new(&self, new: NewProfile) -> Result<Profile> {
+        let reg = self.inner.registry.get(&new.connector)?;
         let id = ProfileId::generate();
         let (config, secrets) = Self::split(reg, new.config);
         let now = now();

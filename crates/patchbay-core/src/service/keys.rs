@@ -12,6 +12,7 @@ use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::key_check::KeyCheckStatus;
 use crate::profile::{Profile, ProfileId};
+use crate::progress::Progress;
 use crate::repository::{ListQuery, MAX_PAGE_SIZE};
 
 /// What a [`reseal`](ProfileService::reseal) did.
@@ -138,6 +139,33 @@ impl ProfileService {
     /// # Errors
     /// `Storage` when the store fails or a profile keeps changing under it.
     pub async fn reseal(&self) -> Result<ResealReport> {
+        self.reseal_inner(None).await
+    }
+
+    /// [`reseal`](Self::reseal), telling `progress` how many of the profiles
+    /// that need it are done (counted in a first, read-only pass).
+    ///
+    /// # Errors
+    /// As [`reseal`](Self::reseal).
+    pub async fn reseal_with_progress(&self, progress: &dyn Progress) -> Result<ResealReport> {
+        self.reseal_inner(Some(progress)).await
+    }
+
+    async fn reseal_inner(&self, progress: Option<&dyn Progress>) -> Result<ResealReport> {
+        let total = match progress {
+            Some(progress) => {
+                let sealer = &self.inner.sealer;
+                let mut total = 0;
+                self.each_profile(|p| {
+                    total += usize::from(p.secrets.0.values().any(|e| sealer.needs_reseal(e)));
+                })
+                .await?;
+                progress.update(0, total);
+                total
+            }
+            None => 0,
+        };
+        let mut done = 0;
         let mut report = ResealReport::default();
         // Store-wide: keys are the host's, whichever tenant a profile is in.
         for tenant in self.inner.repo.tenants().await? {
@@ -151,11 +179,15 @@ impl ProfileService {
                     let id = profile.id.clone();
                     match self.reseal_one(profile).await? {
                         Resealed::Yes => report.resealed += 1,
-                        Resealed::NotNeeded => {}
+                        Resealed::NotNeeded => continue,
                         Resealed::Skipped(fields) => {
                             tracing::warn!(profile = %id, fields = ?fields, "reseal skipped a profile whose secrets cannot be opened");
                             report.skipped.push(SkippedProfile { id, fields });
                         }
+                    }
+                    done += 1;
+                    if let Some(progress) = progress {
+                        progress.update(done, total);
                     }
                 }
                 match page.next_cursor {

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+pub use compare::CheckedProfile;
 pub use keys::{ResealReport, SkippedProfile};
 pub use managed::{MANAGED_BY_LABEL, RESERVED_LABEL_PREFIX};
 

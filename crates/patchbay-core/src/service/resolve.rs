@@ -146,6 +146,40 @@ impl ProfileService {
         Ok(())
     }
 
+    /// [`audit`](Self::audit) of many comparisons at once: every trail
+    /// event in one batch first, then a log line and the hook per profile.
+    pub(super) async fn audit_openings(&self, profiles: &[&Profile], purpose: &str) -> Result<()> {
+        if let Some(sink) = self.inner.repo.audit() {
+            let events: Vec<_> = profiles
+                .iter()
+                .map(|p| self.audit_event(AuditAction::Resolve, Some(&p.id), Some(p.version), None))
+                .collect();
+            sink.record_all(&events).await?;
+        }
+        for profile in profiles {
+            tracing::info!(
+                target: "patchbay::audit",
+                profile = %profile.id,
+                version = profile.version,
+                connector = %profile.connector,
+                operation = "compare",
+                purpose,
+                "profile secrets opened"
+            );
+            if let Some(hook) = &self.inner.on_secret_access {
+                hook(&SecretOpened {
+                    id: &profile.id,
+                    version: profile.version,
+                    connector: &profile.connector,
+                    operation: "compare",
+                    purpose,
+                    fields: profile.secrets.0.keys().map(String::as_str).collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Opens each sealed field; a failure names the field.
     pub(super) fn open_fields(&self, profile: &Profile) -> Result<PlainSecrets> {
         let mut plain = PlainSecrets::new();
